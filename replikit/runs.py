@@ -1,0 +1,171 @@
+"""Running one experiment with one seed: the harness around a study's runner function.
+
+A *runner* is a plain function in the study folder (``studies/<study>/<file>.py:<function>``)
+that takes a :class:`RunContext` and returns a dict::
+
+    {"metrics": {"rmse": 0.934, "mae": 0.737, "time_s": 6.1},   # the paper's quantities
+     "folds":   [{"fold": 0, "rmse": ..., "mae": ...}, ...],      # optional per-fold values
+     "extra":   {...}}                                            # optional, kept as is
+
+The harness checks the experiment's artifacts first (a missing one gives a "not run" record
+with the reason instead of an error), seeds Python, NumPy and torch, measures wall time, CPU
+time and peak memory, and writes ``metrics.json`` atomically.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import platform
+import random
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from replikit.errors import ReplikitError
+from replikit.fileio import read_json, write_json
+from replikit.manifest import Experiment, Study
+
+log = logging.getLogger(__name__)
+
+
+class ArtifactUnavailable(ReplikitError):
+    """A runner asked for an artifact that could not be fetched."""
+
+
+@dataclass
+class RunContext:
+    """Everything a runner may use. Runners must take randomness only from ``seed``."""
+
+    study: Study
+    experiment_name: str
+    experiment: Experiment
+    seed: int
+    artifacts: dict[str, dict[str, Any]]
+    workdir: Path
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("replikit.runner"))
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.experiment.params)
+
+    def artifact(self, name: str) -> Path:
+        """Path of a fetched artifact (a file, or a folder for git and installed code)."""
+        record = self.artifacts.get(name)
+        if record is None:
+            raise ReplikitError(
+                f"experiment {self.experiment_name!r} uses artifact {name!r} "
+                "without listing it under 'needs'",
+                where=f"{self.study.dir / 'study.yaml'}: experiments.{self.experiment_name}.needs",
+                fix=f"add {name!r} to the experiment's needs",
+            )
+        if record.get("status") != "ok":
+            raise ArtifactUnavailable(f"artifact {name!r} is unavailable: {record.get('reason')}")
+        return Path(record["path"])
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every generator a runner might touch, so CPU runs repeat bit for bit."""
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    try:
+        import torch
+    except ImportError:  # torch is optional for studies that do not use it
+        return
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def load_runner(study: Study, spec: str):
+    """Resolve ``'<file>.py:<function>'`` (study folder) or ``'module:function'``."""
+    target, _, func = spec.partition(":")
+    if target.endswith(".py"):
+        module = _module_from_file(study.dir / target)
+    else:
+        module = importlib.import_module(target)
+    runner = getattr(module, func, None)
+    if not callable(runner):
+        raise ReplikitError(
+            f"runner function {func!r} not found", where=f"{target}",
+            expected=f"a function named {func} taking a RunContext", found=str(sorted(
+                n for n in dir(module) if not n.startswith("_"))),
+        )
+    return runner
+
+
+def _module_from_file(path: Path) -> ModuleType:
+    if not path.exists():
+        raise ReplikitError("runner file not found", where=str(path),
+                            fix="check the experiment's 'runner' key")
+    name = f"replikit_study_{path.parent.name}_{path.stem}".replace("-", "_")
+    if name in sys.modules:
+        return sys.modules[name]
+    # Study code may import its sibling modules (e.g. ``from models import SVD``).
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> list[str]:
+    """Reasons, one per needed artifact that is not available."""
+    reasons = []
+    for name in exp.needs:
+        record = artifacts.get(name, {"status": "unavailable", "reason": "not fetched"})
+        if record.get("status") != "ok":
+            reasons.append(f"artifact {name!r} unavailable: {record.get('reason')}")
+    return reasons
+
+
+def execute(
+    study: Study,
+    experiment_name: str,
+    seed: int,
+    artifact_records: list[str | Path],
+    output: str | Path,
+) -> dict[str, Any]:
+    """Run one experiment with one seed and write its record to ``output`` atomically."""
+    exp = study.experiments[experiment_name]
+    artifacts = {}
+    for path in artifact_records:
+        record = read_json(path)
+        artifacts[record["name"]] = record
+    output = Path(output)
+    record: dict[str, Any] = {
+        "study": study.name, "experiment": experiment_name, "seed": seed,
+        "implementation": exp.implementation, "runner": exp.runner, "params": exp.params,
+        "host": platform.node(), "python": platform.python_version(),
+    }
+    reasons = missing_artifacts(exp, artifacts)
+    if reasons:
+        record.update(status="not-run", reason="; ".join(reasons), metrics={})
+        write_json(output, record)
+        return record
+    context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent)
+    runner = load_runner(study, exp.runner)
+    seed_everything(seed)
+    started, cpu0 = time.perf_counter(), time.process_time()
+    result = runner(context)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    metrics = dict(result.get("metrics", {}))
+    metrics.setdefault("time_s", wall)
+    record.update(
+        status="ok", reason="", metrics=metrics, folds=result.get("folds", []),
+        extra=result.get("extra", {}), wall_s=wall, cpu_s=cpu,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        device=result.get("device", "cpu"),
+    )
+    write_json(output, record)
+    return record
