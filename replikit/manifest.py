@@ -282,6 +282,15 @@ class Claim(Strict):
         return names
 
 
+class Deviation(Strict):
+    """One place where the study departs from the paper, and why."""
+
+    what: str = Field(description="What differs, e.g. 'scikit-surprise 1.1.5 instead of 1.1.2'")
+    kind: Literal["data", "code", "hyperparameter", "protocol", "hardware", "software", "other"]
+    reason: str = Field(description="Why the study departs here")
+    claims: list[str] = Field(default_factory=list, description="Claim ids affected (all if empty)")
+
+
 class ReportOptions(Strict):
     title: str | None = None
     redact_emails: bool = True
@@ -297,6 +306,7 @@ class Study(Strict):
     hardware: Hardware
     experiments: dict[NAME, Experiment] = Field(default_factory=dict)
     claims: list[Claim] = Field(min_length=1)
+    deviations: list[Deviation] = Field(default_factory=list)
     report: ReportOptions = Field(default_factory=ReportOptions)
 
     _dir: Path | None = PrivateAttr(None)
