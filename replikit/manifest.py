@@ -101,7 +101,9 @@ class PypiSource(_Source):
     @classmethod
     def _pinned(cls, value: str) -> str:
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$", value):
-            raise ValueError(f"a requirement pinned to one version like 'name==1.2.3', got {value!r}")
+            raise ValueError(
+                f"a requirement pinned to one version like 'name==1.2.3', got {value!r}"
+            )
         return value
 
 
@@ -459,6 +461,23 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
 def json_schema() -> dict[str, Any]:
     """The manifest's JSON Schema, for editors and Snakemake's ``validate()``."""
     schema = Study.model_json_schema()
+    _allow_single_source_shorthand(schema["$defs"])
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "replikit study manifest (studies/<study>/study.yaml)"
     return schema
+
+
+def _allow_single_source_shorthand(defs: dict[str, Any]) -> None:
+    """Mirror :meth:`Artifact._single_source_shorthand` in the exported JSON Schema."""
+    full = defs.pop("Artifact")
+    base = {k: v for k, v in full["properties"].items() if k != "sources"}
+    required = [r for r in full.get("required", []) if r != "sources"]
+    variants = [full]
+    for source in ("UrlSource", "GitSource", "PypiSource", "PathSource"):
+        spec = defs[source]
+        variants.append({
+            "type": "object", "additionalProperties": False,
+            "properties": {**base, **spec["properties"]},
+            "required": required + spec.get("required", []),
+        })
+    defs["Artifact"] = {"description": full.get("description", ""), "anyOf": variants}
