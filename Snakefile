@@ -23,7 +23,7 @@ localrules:
 
 rule all:
     input:
-        get_final_outputs(),
+        get_final_outputs,
     default_target: True
 
 

@@ -49,6 +49,37 @@ def split_shortform(targets: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
     return config, remaining
 
 
+def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = None) -> None:
+    """Make ``snakemake study=x`` mean ``snakemake --config study=x``.
+
+    Snakemake parses the Snakefile before it hands the targets to the workflow, so the
+    targets cannot be read at parse time. Instead the workflow object's class is given a
+    ``dag_settings`` setter that, when Snakemake assigns the settings, moves ``key=value``
+    targets into ``config`` (and calls ``on_config``, e.g. to validate it again). Rules must
+    therefore read ``config`` in input functions or lambdas, never at parse time.
+    """
+    base = type(workflow)
+
+    class ShortformWorkflow(base):  # type: ignore[misc, valid-type]
+        @property
+        def dag_settings(self):
+            return self.__dict__.get("_shortform_dag_settings")
+
+        @dag_settings.setter
+        def dag_settings(self, settings):
+            if settings is not None:
+                updates, remaining = split_shortform(settings.targets)
+                if updates:
+                    config.update(updates)
+                    settings.targets = frozenset(remaining)
+                    if on_config is not None:
+                        on_config(config)
+            self.__dict__["_shortform_dag_settings"] = settings
+
+    ShortformWorkflow.__name__ = base.__name__
+    workflow.__class__ = ShortformWorkflow
+
+
 @cache
 def study(name: str) -> Study:
     """The validated manifest of ``name``, loaded once per Snakemake process."""

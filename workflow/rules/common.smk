@@ -1,23 +1,28 @@
 # Helpers for the stage files: config validation and input functions. The logic lives in
 # replikit.workflow, where tests reach it.
+from pathlib import Path
+
 from snakemake.utils import validate
 
 from replikit import workflow as rk
 from replikit.errors import ReplikitError
 
 
+# Absolute, because check_config also runs after parsing (see accept_shortform below).
+CONFIG_SCHEMA = str(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+
+
+def check_config(config):
+    validate(config, schema=CONFIG_SCHEMA)
+    try:
+        rk.study(config["study"])
+    except ReplikitError as error:
+        raise WorkflowError(str(error))
+
+
+check_config(config)
 # `snakemake study=x` passes "study=x" as a target; take such words as config entries.
-_shortform, _targets = rk.split_shortform(workflow.dag_settings.targets)
-if _shortform:
-    config.update(_shortform)
-    workflow.dag_settings.targets = frozenset(_targets)
-
-validate(config, schema="../schemas/config.schema.yaml")
-
-try:
-    rk.study(config["study"])
-except ReplikitError as error:
-    raise WorkflowError(str(error))
+rk.accept_shortform(workflow, config, on_config=check_config)
 
 
 wildcard_constraints:
@@ -27,7 +32,7 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def get_final_outputs():
+def get_final_outputs(wildcards):
     return rk.final_outputs(config["study"], config["formats"])
 
 

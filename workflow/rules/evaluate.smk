@@ -6,6 +6,8 @@ rule build_ledger:
         manifest="studies/{study}/study.yaml",
     output:
         ledger="results/{study}/claims.csv",
+    conda:
+        "../../envs/replikit.yaml"
     log:
         "logs/{study}/ledger.log",
     script:

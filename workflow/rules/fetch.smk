@@ -4,8 +4,10 @@ rule fetch_artifact:
         record="results/{study}/artifacts/{artifact}.json",
     params:
         spec=get_artifact_params,
-        strict=config["strict"],
+        strict=lambda wildcards: config["strict"],
         dest=lambda wildcards: f"resources/{wildcards.study}/{wildcards.artifact}",
+    conda:
+        "../../envs/replikit.yaml"
     log:
         "logs/{study}/fetch/{artifact}.log",
     script:

@@ -11,6 +11,8 @@ rule write_report_source:
         quarto="reports/{study}/_quarto.yml",
         figures=directory("reports/{study}/figures"),
         tables=directory("reports/{study}/tables"),
+    conda:
+        "../../envs/replikit.yaml"
     log:
         "logs/{study}/report_source.log",
     script:
@@ -25,6 +27,8 @@ rule render_report:
         figures="reports/{study}/figures",
     output:
         report="reports/{study}/report.{format}",
+    conda:
+        "../../envs/replikit.yaml"
     log:
         "logs/{study}/render_{format}.log",
     wildcard_constraints:

@@ -7,6 +7,8 @@ rule run_experiment:
         record="results/{study}/runs/{experiment}/seed={seed}/metrics.json",
     params:
         experiment=get_experiment_params,
+    conda:
+        "../../envs/replikit.yaml"
     log:
         "logs/{study}/runs/{experiment}/seed={seed}.log",
     benchmark:
