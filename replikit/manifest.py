@@ -421,7 +421,12 @@ def _describe(error: dict[str, Any], node: yaml.Node | None) -> str:
         return f"{where}: unknown key"
     found = error.get("input")
     found_text = "" if isinstance(found, dict | list) else f"; found {found!r}"
-    return f"{where}: expected {error['msg'].removeprefix('Value error, ')}{found_text}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "value_error" or error["type"] == "source_kind":
+        message = f"expected {message}"
+    else:
+        message = message[:1].lower() + message[1:]
+    return f"{where}: {message}{found_text}"
 
 
 def _is_tag_position(loc: tuple[Any, ...], part: Any) -> bool:
