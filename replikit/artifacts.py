@@ -432,21 +432,22 @@ def _fetch_path(fetch: _Fetch, source: PathSource, expected: str | None) -> dict
 
 # --------------------------------------------------------------------------- pypi
 def _fetch_pypi(fetch: _Fetch, source: PypiSource, expected: str | None) -> dict[str, Any]:
-    dist = _distribution(fetch.cache, source.pypi)
+    dist, from_cache = _distribution(fetch.cache, source.pypi)
     dist_sha = pooch.file_hash(str(dist), alg="sha256")
     distribution = {"file": dist.name, "sha256": dist_sha}
     if source.member or source.strip_header:
         with fetch.cache.scratch() as work:
             result = fetch.take_member(dist, source, work, expected)
-        return {**result, "distribution": distribution}
+        return {**result, "distribution": distribution, "from_cache": from_cache}
     distribution["locked"] = _check_distribution(fetch, dist, dist_sha)
     if source.install:
-        site = _install(dist, dist_sha, fetch.dest_dir)
-        return {"path": str(site), "sha256": dist_sha, "distribution": distribution,
-                "size_bytes": dist.stat().st_size}
-    path = _place(dist, fetch.dest_dir / dist.name)
+        path = _install(dist, dist_sha, fetch.dest_dir)
+        size = dist.stat().st_size
+    else:
+        path = _place(dist, fetch.dest_dir / dist.name)
+        size = path.stat().st_size
     return {"path": str(path), "sha256": dist_sha, "distribution": distribution,
-            "size_bytes": path.stat().st_size}
+            "size_bytes": size, "from_cache": from_cache}
 
 
 def _check_distribution(fetch: _Fetch, dist: Path, got: str) -> bool:
@@ -465,12 +466,16 @@ def _check_distribution(fetch: _Fetch, dist: Path, got: str) -> bool:
     return False
 
 
-def _distribution(cache: Cache, requirement: str) -> Path:
-    """The distribution file of a pinned requirement: from the cache, else via pip download."""
+def _distribution(cache: Cache, requirement: str) -> tuple[Path, bool]:
+    """The distribution file of a pinned requirement, and whether the cache already had it.
+
+    A cached file is used when it suits this interpreter; otherwise ``pip download`` fetches
+    it through pip's configured index (so ``PIP_INDEX_URL`` and pip.conf are respected).
+    """
     folder = cache.root / "pypi"
     cached = _cached_distribution(folder, requirement)
     if cached is not None:
-        return cached
+        return cached, True
     with cache.scratch() as work:
         command = [sys.executable, "-m", "pip", "download", "--no-deps",
                    "--disable-pip-version-check", "--progress-bar", "off",
@@ -482,7 +487,7 @@ def _distribution(cache: Cache, requirement: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / files[0].name
         os.replace(files[0], target)
-    return target
+    return target, False
 
 
 def _cached_distribution(folder: Path, requirement: str) -> Path | None:
@@ -573,7 +578,11 @@ def _git_mirror(cache: Cache, source: GitSource) -> Path:
             _git(["clone", "--mirror", "--quiet", source.git, str(work / "m.git")],
                  unreachable=f"cannot clone {source.git}")
             mirror.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(work / "m.git", mirror)
+            try:
+                os.replace(work / "m.git", mirror)
+            except OSError:
+                if not mirror.is_dir():  # else a parallel fetch made the mirror first
+                    raise
     if not _has_commit(mirror, source.commit):
         _git(["-C", str(mirror), "remote", "update", "--prune"],
              unreachable=f"cannot update from {source.git}")
