@@ -556,10 +556,10 @@ def _quiet_env() -> dict[str, str]:
 
 # --------------------------------------------------------------------------- git
 def _fetch_git(fetch: _Fetch, source: GitSource, expected: str | None) -> dict[str, Any]:
-    mirror = _git_mirror(fetch.cache, source)
     checkout = fetch.dest_dir / _repo_name(source.git)
+    # A checkout already at the commit is reused as is: a second run needs no network.
     if not (checkout.is_dir() and _git_head(checkout) == source.commit):
-        _git_checkout(mirror, source, checkout)
+        _git_checkout(_git_mirror(fetch.cache, source), source, checkout)
     head = _git_head(checkout)
     if head != source.commit:
         raise ReplikitError(
@@ -723,6 +723,8 @@ def _url_file_name(url: str) -> str:
 
 
 def _host(url: str) -> str:
+    if url.startswith("doi:"):
+        return f"the DOI resolver for {url}"
     return urlparse(url).hostname or url
 
 

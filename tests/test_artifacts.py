@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tarfile
 import zipfile
 from pathlib import Path
@@ -291,6 +292,10 @@ def test_git_checkout_at_the_pinned_commit(tmp_path, cache):
     assert Path(result["path"]) == (tmp_path / "dest" / "origin").resolve()
     assert (Path(result["path"]) / "README.md").read_text() == "first\n"
     assert list((cache / "git").glob("*.git"))  # the bare mirror for the next study
+    shutil.rmtree(tmp_path / "origin")  # the origin is gone: the mirror serves a new checkout
+    other = fetch_artifact(study, "repo", tmp_path / "other", cache_dir=cache)
+    assert (Path(other["path"]) / "README.md").read_text() == "first\n"
+    assert fetch_artifact(study, "repo", tmp_path / "other", cache_dir=cache)["commit"] == first
 
 
 def test_git_wrong_commit_is_an_error(tmp_path, cache):
