@@ -182,19 +182,33 @@ class Cache:
         return self.root / "sha256" / sha256[:2] / sha256
 
     def lookup(self, sha256: str | None) -> Path | None:
-        """The cached file with this hash, if present."""
+        """The cached file with this hash, if present and still intact.
+
+        The bytes are hashed again: a damaged blob (a disk error, or a linked copy edited
+        in place despite being read-only) is dropped, so the artifact is fetched anew.
+        """
         if sha256 is None:
             return None
         path = self.blob(sha256)
-        return path if path.is_file() else None
+        if not path.is_file():
+            return None
+        if pooch.file_hash(str(path), alg="sha256") != sha256:
+            path.unlink()
+            return None
+        return path
 
     def store(self, path: Path, sha256: str, provenance: dict[str, Any] | None = None) -> Path:
-        """Move a verified file into the cache (atomically) and return its cache path."""
+        """Move a verified file into the cache (atomically) and return its cache path.
+
+        Blobs are made read-only, and so are the hard links to them in ``dest_dir``: a
+        runner that tried to edit its input in place would change every study's copy.
+        """
         target = self.blob(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_file():
             path.unlink()
         else:
+            os.chmod(path, 0o444)
             os.replace(path, target)
             if provenance:
                 _write_json_atomic(target.with_name(sha256 + ".json"), provenance)
@@ -486,6 +500,7 @@ def _distribution(cache: Cache, requirement: str) -> tuple[Path, bool]:
             raise Unreachable(f"pip could not download {requirement}: {_pip_error(done)}")
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / files[0].name
+        os.chmod(files[0], 0o444)
         os.replace(files[0], target)
     return target, False
 

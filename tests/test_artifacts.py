@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import stat
 import tarfile
 import zipfile
 from pathlib import Path
@@ -168,6 +169,19 @@ def test_second_fetch_is_served_by_the_cache(server, tmp_path, cache):  # noqa: 
     assert second["from_cache"] and not first["from_cache"]
     assert second["source"] == first["source"] and second["source_index"] == 0
     assert Path(second["path"]).read_bytes() == RATINGS
+
+
+def test_damaged_cache_blob_is_dropped_and_fetched_again(server, tmp_path, cache):  # noqa: F811
+    url = server.put("u.data", RATINGS)
+    study = make_study(tmp_path, {"r": {"description": "d", "url": url, "sha256": RATINGS_SHA}})
+    first = Path(fetch_artifact(study, "r", tmp_path / "a", cache_dir=cache)["path"])
+    assert stat.S_IMODE(first.stat().st_mode) == 0o444  # read-only, like the blob it links
+    blob = cache / "sha256" / RATINGS_SHA[:2] / RATINGS_SHA
+    blob.chmod(0o644)
+    blob.write_bytes(b"damaged")
+    result = fetch_artifact(study, "r", tmp_path / "b", cache_dir=cache)
+    assert not result["from_cache"] and server.hits("u.data") == 2
+    assert Path(result["path"]).read_bytes() == RATINGS and blob.read_bytes() == RATINGS
 
 
 def test_cache_dir_from_the_environment(server, tmp_path, monkeypatch):  # noqa: F811
