@@ -27,8 +27,9 @@ LOCK_FILE = "artifacts.lock"
 LOCK_VERSION = 1
 _HEADER = """\
 # Hashes of the artifacts of study {name!r} that its study.yaml does not spell out.
-# Written by `replikit lock {name}`; fetches check against it. Commit it; do not edit it
-# by hand (delete an entry and run `replikit lock {name}` again to re-record it).
+# Written by `replikit lock {name}` (and by fetches, for a distribution file not seen
+# before); fetches check against it. Commit it; do not edit it by hand (delete an entry
+# and run `replikit lock {name}` to record it again).
 """
 
 
