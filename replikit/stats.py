@@ -189,20 +189,32 @@ def seeds_needed(
     -------
     int or None
         The total sample size (at least 2), or None when no sample size can settle the case
-        (``margin`` is zero or ``sd`` is not a positive number).
+        (``margin`` is zero, ``sd`` is not a positive number, or over 10**9 would be needed).
     """
     if alternative not in ("one-sided", "two-sided"):
         raise ValueError(f"alternative: expected 'one-sided' or 'two-sided', got {alternative!r}")
     if not (math.isfinite(sd) and sd > 0 and math.isfinite(margin) and margin != 0):
         return None
     effect = abs(margin) / sd
-    solved = TTestPower().solve_power(
-        effect_size=effect, alpha=alpha, power=power,
-        alternative="larger" if alternative == "one-sided" else "two-sided",
-    )
-    # solve_power may return a 1-element array, and stalls below n = 2 for huge effects.
-    solved = float(np.asarray(solved).ravel()[0])
-    return max(2, math.ceil(solved - 1e-9))
+    test_power = TTestPower()
+    tails = "larger" if alternative == "one-sided" else "two-sided"
+
+    def reaches(n: int) -> bool:
+        return float(test_power.power(effect, n, alpha, alternative=tails)) >= power
+
+    # Power grows with n: double until it is reached, then bisect for the smallest n.
+    # (statsmodels' solve_power gives up for very large or very small effects.)
+    if reaches(2):
+        return 2
+    low, high = 2, 4
+    while not reaches(high):
+        if high > 10**9:
+            return None
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if reaches(middle) else (middle, high)
+    return high
 
 
 # --------------------------------------------------------------------------- paired
@@ -290,15 +302,23 @@ def _noncentral_ci(t_obs: float, df: int, confidence: float) -> tuple[float, flo
     """Noncentrality parameters whose t distributions put ``t_obs`` at the CI's tails."""
     tail = (1 - confidence) / 2
 
-    def solve(target: float) -> float:
-        # cdf(t_obs; nc) falls monotonically in nc; widen the bracket until it holds a root.
-        def gap(nc: float) -> float:
-            return float(sps.nct.cdf(t_obs, df, nc)) - target
+    def cdf(nc: float) -> float:
+        # scipy's nct.cdf returns nan far in its tail; the survival function or the limit
+        # (cdf -> 1 as nc -> -inf, -> 0 as nc -> +inf) stands in there.
+        value = float(sps.nct.cdf(t_obs, df, nc))
+        if math.isnan(value):
+            value = 1.0 - float(sps.nct.sf(t_obs, df, nc))
+        if math.isnan(value):
+            value = 1.0 if nc < t_obs else 0.0
+        return value
 
-        span = max(10.0, 2 * abs(t_obs))
-        while gap(t_obs - span) < 0 or gap(t_obs + span) > 0:
+    def solve(target: float) -> float:
+        # cdf(t_obs; nc) falls monotonically in nc; widen the bracket until it holds the root.
+        span = 1.0
+        while cdf(t_obs - span) < target or cdf(t_obs + span) > target:
             span *= 2
-        return float(optimize.brentq(gap, t_obs - span, t_obs + span, xtol=1e-12))
+        return float(optimize.brentq(lambda nc: cdf(nc) - target, t_obs - span, t_obs + span,
+                                     xtol=1e-12))
 
     return solve(1 - tail), solve(tail)
 
