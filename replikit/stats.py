@@ -38,6 +38,11 @@ def _array(values: Sequence[float], name: str = "values") -> np.ndarray:
     return array
 
 
+def _constant(array: np.ndarray) -> bool:
+    """All values identical. Tested exactly: their computed sd may be 1e-17, not 0."""
+    return bool(np.all(array == array[0]))
+
+
 # --------------------------------------------------------------------------- description
 @dataclass(frozen=True)
 class Summary:
@@ -79,7 +84,7 @@ def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
     n, mean = int(array.size), float(array.mean())
     if n == 1:
         return Summary(1, mean, NAN, NAN, NAN, confidence)
-    sd = float(array.std(ddof=1))
+    sd = 0.0 if _constant(array) else float(array.std(ddof=1))
     half = float(sps.t.ppf(0.5 + confidence / 2, df=n - 1)) * sd / math.sqrt(n)
     return Summary(n, mean, sd, mean - half, mean + half, confidence)
 
@@ -97,7 +102,7 @@ class OneSampleTest:
 def one_sample_t(values: Sequence[float], reference: float) -> OneSampleTest:
     """Two-sided one-sample t-test against ``reference`` (``nan`` when n < 2 or sd == 0)."""
     array = _array(values)
-    if array.size < 2 or float(array.std(ddof=1)) == 0.0:
+    if array.size < 2 or _constant(array):
         return OneSampleTest(NAN, NAN, max(int(array.size) - 1, 0))
     result = sps.ttest_1samp(array, reference)
     return OneSampleTest(float(result.statistic), float(result.pvalue), int(array.size) - 1)
@@ -146,7 +151,7 @@ def tost(values: Sequence[float], low: float, high: float, alpha: float = 0.05) 
         raise ValueError(f"the band needs low <= high, got [{low}, {high}]")
     array = _array(values)
     df = max(int(array.size) - 1, 0)
-    if array.size < 2 or float(array.std(ddof=1)) == 0.0:
+    if array.size < 2 or _constant(array):
         return Tost(NAN, NAN, NAN, NAN, NAN, df, alpha)
     p_value, (t_lower, p_lower, _), (t_upper, p_upper, _) = DescrStatsW(array).ttost_mean(
         low, high
@@ -241,7 +246,7 @@ class PairedTest:
 def paired_t(a: Sequence[float], b: Sequence[float]) -> PairedTest:
     """Two-sided paired t-test (scipy's ttest_rel); ``nan`` when n < 2 or no variation."""
     diff = _paired(a, b)
-    if diff.size < 2 or float(diff.std(ddof=1)) == 0.0:
+    if diff.size < 2 or _constant(diff):
         return PairedTest("paired t", NAN, NAN, int(diff.size))
     result = sps.ttest_rel(_array(a), _array(b))
     return PairedTest("paired t", float(result.statistic), float(result.pvalue), int(diff.size))
