@@ -195,17 +195,12 @@ def sample_of(runs: Runs, metric: str) -> Sample:
         if aggregate is None:
             raise _missing_metric(runs.experiment, seed, record, metric)
         return Sample({seed: aggregate}, "run", seeds)
-    values = {}
-    for seed in seeds:
-        value = _aggregate(runs.ok[seed], metric)
-        if value is None:
-            raise _missing_metric(runs.experiment, seed, runs.ok[seed], metric)
-        values[seed] = value
-    return Sample(values, "seeds", seeds)
+    return _aggregates(runs, metric)
 
 
-def _unit_word(sample: Sample) -> str:
-    return "seeds" if sample.unit == "run" else sample.unit
+def _unit_word(unit: str) -> str:
+    """The word a reason counts the sample in; a single run counts as seeds."""
+    return "seeds" if unit == "run" else unit
 
 
 # --------------------------------------------------------------------------- rows
@@ -245,7 +240,7 @@ def _value_row(claim: Claim, level: str, runs: Runs, *, comparable: bool, hardwa
     sample = sample_of(runs, claim.metric)
     values = list(sample.values.values())
     band = make_band(claim.reported, claim.tolerance, claim.decimals)
-    unit = _unit_word(sample)
+    unit = _unit_word(sample.unit)
     if claim.kind == "time":
         judged = judge_time(values, band, comparable=comparable, hardware_note=hardware_note,
                             alpha=alpha, power=power, unit=unit)
@@ -280,26 +275,34 @@ def _paired_samples(runs_a: Runs, runs_b: Runs, metric: str
     notes: list[str] = []
     users_a = _per_user(runs_a, common, metric)
     users_b = _per_user(runs_b, common, metric)
+    if users_a is not None and users_b is not None and len(users_a) == len(users_b):
+        return users_a, users_b, "users", common, notes
     if users_a is not None and users_b is not None:
-        if len(users_a) == len(users_b):
-            return users_a, users_b, "users", common, notes
         notes.append(f"per-user scores not paired ({len(users_a)} vs {len(users_b)} users)")
+    elif (users_a is None) != (users_b is None):
+        has = runs_a.experiment if users_a is not None else runs_b.experiment
+        notes.append(f"per-user scores only for {has}, so not paired by user")
     only_a = Runs(runs_a.experiment, {s: runs_a.ok[s] for s in common})
     only_b = Runs(runs_b.experiment, {s: runs_b.ok[s] for s in common})
     sample_a, sample_b = sample_of(only_a, metric), sample_of(only_b, metric)
-    if sample_a.unit == sample_b.unit == "folds" and (
-        sorted(sample_a.values) != sorted(sample_b.values)
-    ):
-        notes.append("folds differ between the two experiments; paired on the aggregate")
-        sample_a = Sample({common[0]: _aggregate(only_a.ok[common[0]], metric)}, "run", common)
-        sample_b = Sample({common[0]: _aggregate(only_b.ok[common[0]], metric)}, "run", common)
-    if sample_a.unit != sample_b.unit:
-        # One experiment has folds, the other a single value: pair the single values.
-        sample_a = Sample({s: _aggregate(only_a.ok[s], metric) for s in common}, "run", common)
-        sample_b = Sample({s: _aggregate(only_b.ok[s], metric) for s in common}, "run", common)
+    if sample_a.unit != sample_b.unit or sorted(sample_a.values) != sorted(sample_b.values):
+        # Folds on one side only, or different folds: pair the runs' aggregates instead.
+        notes.append("folds do not match between the two experiments; paired per run")
+        sample_a, sample_b = _aggregates(only_a, metric), _aggregates(only_b, metric)
     keys = sorted(sample_a.values)
     return ([sample_a.values[k] for k in keys], [sample_b.values[k] for k in keys],
-            _unit_word(sample_a), common, notes)
+            sample_a.unit, common, notes)
+
+
+def _aggregates(runs: Runs, metric: str) -> Sample:
+    """One aggregate value per usable seed, whatever the folds say."""
+    values = {}
+    for seed, record in sorted(runs.ok.items()):
+        value = _aggregate(record, metric)
+        if value is None:
+            raise _missing_metric(runs.experiment, seed, record, metric)
+        values[seed] = value
+    return Sample(values, "seeds" if len(values) > 1 else "run", sorted(values))
 
 
 def _per_user(runs: Runs, seeds: Sequence[int], metric: str) -> list[float] | None:
@@ -330,7 +333,8 @@ def _comparison_row(study: Study, claim: Claim, level: str, pair: Pair,
         return row
     a_values, b_values, unit, seeds, notes = _paired_samples(runs_a, runs_b, claim.metric)
     comparison = compare(a_values, b_values, a=pair.a, b=pair.b,
-                         higher_is_better=claim.higher_is_better, alpha=alpha, unit=unit,
+                         higher_is_better=claim.higher_is_better, alpha=alpha,
+                         unit=_unit_word(unit),
                          notes=notes)
     effect = comparison.effect
     row.update(

@@ -379,8 +379,9 @@ for unsettled cases are planned for {power} power.
 **The sample.** When an experiment ran with several seeds, the sample is one value per
 seed: that run's aggregate metric. When it ran with one seed and the run records per-fold
 values whose mean equals its aggregate, the sample is the folds (the paper reports their
-mean). Otherwise the sample is the single aggregate value (n = 1). Declared seeds whose
-runs are missing are named in the reason.
+mean). Otherwise the sample is the single aggregate value (n = 1); a quantity summed over
+folds, such as a total time, is one value. Declared seeds whose runs are missing are named
+in the reason; runs of seeds the study does not declare are ignored.
 
 **The band.** A value or time claim is checked against the band
 reported ± (tolerance + ½ unit of the last printed digit). The tolerance is the study's

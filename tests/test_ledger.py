@@ -413,3 +413,35 @@ def test_status_command_unknown_study(tmp_path, capsys):
     (tmp_path / "studies").mkdir()
     assert cli.main(["--root", str(tmp_path), "status", "nope"]) == 2
     assert "no study named 'nope'" in capsys.readouterr().err
+
+
+def _pair_study():
+    data = study_dict()
+    data["claims"] = [{"id": "x-beats-y", "text": "X beats Y", "source": "Table 3",
+                       "kind": "comparison", "metric": "ndcg@10", "higher_is_better": True,
+                       "levels": {"re-run": {"a": "model-a", "b": "model-b"}}}]
+    return Study.model_validate(data)
+
+
+def test_comparison_pairs_by_seed_when_only_one_side_has_per_user_scores():
+    runs = [_ok("model-a", s, {"ndcg@10": v}, extra={"per_user": {"ndcg@10": [v, v]}})
+            for s, v in NDCG_A.items()]
+    runs += [_ok("model-b", s, {"ndcg@10": v}) for s, v in NDCG_B.items()]
+    row = build_ledger(_pair_study(), runs, hardware_comparable=True).iloc[0]
+    assert row["sample"] == "seeds" and row.n == 3
+    assert row.p_value == pytest.approx(
+        sps.ttest_rel(list(NDCG_A.values()), list(NDCG_B.values())).pvalue)
+    assert row.p_adjusted == pytest.approx(row.p_value)          # a family of one
+    assert "per-user scores only for model-a, so not paired by user" in row.reason
+
+
+def test_comparison_with_folds_on_one_side_only_pairs_the_runs():
+    runs = [_ok("model-a", s, {"ndcg@10": v},
+                [{"fold": 0, "ndcg@10": v - 0.01}, {"fold": 1, "ndcg@10": v + 0.01}])
+            for s, v in NDCG_A.items() if s == 0]
+    runs += [_ok("model-b", 0, {"ndcg@10": NDCG_B[0]})]
+    row = build_ledger(_pair_study(), runs, hardware_comparable=True).iloc[0]
+    assert row.n == 1 and row["sample"] == "run" and row.rule == "point"
+    assert row.verdict == "reproduced"                           # 0.412 > 0.398
+    assert row.missing_seeds == [1, 2] and "paired per run" in row.reason
+    assert row.reason.startswith("a single pair (n = 1): model-a is higher than model-b")
