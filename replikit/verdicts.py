@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from replikit.manifest import Tolerance
 from replikit.stats import (
@@ -251,13 +251,7 @@ def judge_time(
     verdict = judged.verdict
     reason = (f"{verdict.reason}; times are indicative only: the hardware used does not match "
               f"the paper's declared hardware{why}")
-    return ValueJudgement(judged.summary, judged.band, judged.tost, judged.difference,
-                          _with_reason(verdict, reason))
-
-
-def _with_reason(verdict: Verdict, reason: str) -> Verdict:
-    return Verdict(verdict.verdict, reason, verdict.rule, verdict.test, verdict.p_value,
-                   verdict.seeds_needed)
+    return replace(judged, verdict=replace(verdict, reason=reason))
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -368,8 +362,6 @@ def judge_comparison(
 
 # --------------------------------------------------------------------------- the prose
 _RULES_TEMPLATE = """\
-### How verdicts are reached
-
 Every claim is judged separately at each level it declares (re-run, re-implement,
 generalize), with one of five verdicts: **reproduced**, **partially reproduced**,
 **inconclusive**, **not reproduced**, **not run**. The significance level is
@@ -403,7 +395,8 @@ because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.944
 5. **Inconclusive — more seeds needed** otherwise: the mean lies outside the band but its
    CI overlaps the band. The reason gives about how many seeds would settle it.
 
-**Time claims** follow the value rules on the measured seconds. When the hardware used does
+**Time claims** follow the value rules on the measured seconds (a run faster than the band
+is outside it just as a slower one is: the claim is the number). When the hardware used does
 not match the paper's declared hardware, the verdict stands but the reason says that the
 times are indicative only, and why.
 
@@ -430,7 +423,10 @@ runs' own (for example an artifact that could not be fetched offline).
 
 
 def render_rules(alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> str:
-    """The verdict rules as Markdown, with the study's significance level filled in."""
+    """The verdict rules as Markdown paragraphs and lists, with the study's alpha filled in.
+
+    The text has no heading of its own, so the report can place it under its own.
+    """
     if not 0 < alpha < 1 or not 0 < power < 1:
         raise ValueError(f"alpha and power must lie in (0, 1), got {alpha} and {power}")
     return _RULES_TEMPLATE.format(alpha=f"{alpha:g}", confidence=_pct(1 - alpha),
