@@ -548,9 +548,14 @@ def render_table(frame: pd.DataFrame, title: str = "claims ledger"):
         ci = f"[{_num(row.ci_low)}, {_num(row.ci_high)}]" if not pd.isna(row.ci_low) else ""
         style = _STYLES.get(row.verdict, "")
         table.add_row(row.claim_id, row.level, str(row.n) if row.n else "", _num(row.mean),
-                      ci, _num(row.reported), band, _num(row.p_value, 2),
+                      ci, _num(row.reported), band, _num(_deciding_p(row), 2),
                       f"[{style}]{row.verdict}[/{style}]" if style else row.verdict)
     return table
+
+
+def _deciding_p(row: Any) -> float:
+    """The p-value the verdict rests on: Holm-adjusted for comparisons, else the TOST p."""
+    return row.p_adjusted if not pd.isna(row.p_adjusted) else row.p_value
 
 
 def _min_width(frame: pd.DataFrame, column: str) -> int | None:
