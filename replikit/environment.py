@@ -156,3 +156,15 @@ def timing_comparable(rows: list[dict[str, Any]]) -> bool:
     stated = [r for r in rows if r["match"] is not None]
     cpu_stated = any(r["item"] == "CPU" and r["match"] is not None for r in rows)
     return cpu_stated and all(r["match"] for r in stated)
+
+
+def hardware_note(rows: list[dict[str, Any]]) -> str:
+    """Why timings are not comparable, in words ('' when they are)."""
+    if timing_comparable(rows):
+        return ""
+    if not any(r["item"] == "CPU" and r["match"] is not None for r in rows):
+        return "the paper does not state its processor"
+    return "; ".join(
+        f"{r['item']}: {r['actual']} here, {r['declared']} declared"
+        for r in rows if r["match"] is False
+    )
