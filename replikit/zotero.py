@@ -117,15 +117,21 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, zerrors.HTTPError) and bool(re.search(r"Code: 5\d\d", str(exc)))
 
 
+RETRY_ATTEMPTS = 4
+RETRY_BASE_DELAY_S = 1.0
+
+
 def with_retries(
-    action: Callable[[], T], what: str, *, attempts: int = 4, base_delay: float = 1.0,
-    sleep: Callable[[float], None] = time.sleep,
+    action: Callable[[], T], what: str, *, attempts: int | None = None,
+    base_delay: float | None = None, sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run ``action``, retrying rate limits, server and network errors with backoff.
 
     The delays double from ``base_delay`` (1, 2, 4 s by default). Errors that a retry cannot
     fix (no such item, no permission) end at once.
     """
+    attempts = attempts or RETRY_ATTEMPTS
+    base_delay = RETRY_BASE_DELAY_S if base_delay is None else base_delay
     for attempt in range(1, attempts + 1):
         try:
             return action()
