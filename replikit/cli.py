@@ -71,7 +71,7 @@ def _register(sub: argparse._SubParsersAction) -> None:
 
 
 # Modules that contribute commands (each with an ``add_commands(subparsers)`` function).
-_FEATURE_MODULES: list[str] = []
+_FEATURE_MODULES: list[str] = ["replikit.contacts", "replikit.letters", "replikit.zotero"]
 
 
 def main(argv: list[str] | None = None) -> int:
