@@ -111,6 +111,17 @@ class Contacts(Strict):
 
 
 # --------------------------------------------------------------------------- loading
+class _DatesAsText(yaml.SafeLoader):
+    """PyYAML turns ``2026-13-40`` into a crash, not an error with a line: leave dates as text
+    and let the schema parse them, so a bad date is reported like any other bad value."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def contacts_path(study: str, root: str | Path = ".") -> Path:
     """Path of a study's contact log (which may not exist yet)."""
     return Path(root) / STUDIES_DIR / study / CONTACTS
@@ -141,8 +152,8 @@ def load_contacts(
         )
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_DatesAsText)
+        data = yaml.load(text, Loader=_DatesAsText)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         raise ReplikitError(
             "is not valid YAML", where=str(path), found=str(exc).replace("\n", " "),
@@ -510,7 +521,7 @@ def _load_for_command(args: argparse.Namespace) -> tuple[Contacts, Path]:
     return load_contacts(path, _study_claim_ids(args.study, args.root)), path
 
 
-def _next_id(prefix: str, taken: Iterable[str]) -> str:
+def next_id(prefix: str, taken: Iterable[str]) -> str:
     numbers = [int(t[len(prefix):]) for t in taken
                if t.startswith(prefix) and t[len(prefix):].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1}"
@@ -568,13 +579,13 @@ def cmd_log(args: argparse.Namespace) -> int:
     taken_q = [q.id for _, q in contacts.questions()]
     questions = []
     for spec in args.question or []:
-        qid = _next_id("q", taken_q)
+        qid = next_id("q", taken_q)
         taken_q.append(qid)
         questions.append(_parse_question(spec, qid))
     answers = [Answer(question=q, text=t.strip()) for q, _, t in
                (a.partition("=") for a in args.answer or [])]
     message = Message(
-        id=_next_id("m", [m.id for m in contacts.messages]),
+        id=next_id("m", [m.id for m in contacts.messages]),
         date=dt.date.fromisoformat(args.date) if args.date else dt.date.today(),
         direction=args.direction, authors=args.author or [a.name for a in contacts.authors],
         channel=args.channel, subject=args.subject, summary=args.summary,
