@@ -644,6 +644,17 @@ def cmd_owed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from replikit.manifest import load_study
+
+    contacts, _ = _load_for_command(args)
+    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    claims = load_study(args.study, args.root).claims
+    print(contacts_markdown(contacts, claims, today, args.window or contacts.window_days,
+                            redact_emails=not args.show_emails), end="")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``replikit contact ...`` to the command line."""
     contact = sub.add_parser("contact", help="the contact log with the paper's authors")
@@ -687,6 +698,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = csub.add_parser("open", help="show the open questions per claim")
     p.add_argument("study")
     p.set_defaults(func=cmd_open)
+
+    p = csub.add_parser("show", help="print the report's communication section (Markdown)")
+    p.add_argument("study")
+    p.add_argument("--today", help="YYYY-MM-DD (default: today)")
+    p.add_argument("--window", type=int, help="days before a reply is overdue")
+    p.add_argument("--show-emails", action="store_true", help="do not withhold addresses")
+    p.set_defaults(func=cmd_show)
 
     p = csub.add_parser("owed", aliases=["owes"],
                         help="show who owes a reply, flagging overdue ones")

@@ -32,12 +32,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx2
 import yaml
-from pyzotero import errors as zerrors
-from pyzotero import zotero
 
 from replikit.errors import ReplikitError
 from replikit.fileio import write_text
@@ -49,6 +46,9 @@ NOTE_TAG = "replikit-report"
 OUTCOME_PREFIX = "repro:"
 BIBLIOGRAPHY = "references.bib"
 T = TypeVar("T")
+
+if TYPE_CHECKING:  # pyzotero is imported when used: it costs the command line 0.4 s to load
+    from pyzotero import zotero
 
 
 # --------------------------------------------------------------------------- settings
@@ -103,6 +103,8 @@ def connect(settings: ZoteroSettings) -> zotero.Zotero:
     every request (reads, writes, the upload handshake) from it, so setting it is enough to
     talk to another server that speaks the web API.
     """
+    from pyzotero import zotero
+
     client = zotero.Zotero(settings.library_id, settings.library_type, settings.api_key)
     if settings.endpoint:
         client.endpoint = settings.endpoint.rstrip("/")
@@ -111,6 +113,9 @@ def connect(settings: ZoteroSettings) -> zotero.Zotero:
 
 # --------------------------------------------------------------------------- retries
 def _retryable(exc: BaseException) -> bool:
+    import httpx2
+    from pyzotero import errors as zerrors
+
     if isinstance(exc, httpx2.TransportError | zerrors.TooManyRetriesError
                   | zerrors.TooManyRequestsError):
         return True
@@ -130,6 +135,8 @@ def with_retries(
     The delays double from ``base_delay`` (1, 2, 4 s by default). Errors that a retry cannot
     fix (no such item, no permission) end at once.
     """
+    from pyzotero import errors as zerrors
+
     attempts = attempts or RETRY_ATTEMPTS
     base_delay = RETRY_BASE_DELAY_S if base_delay is None else base_delay
     for attempt in range(1, attempts + 1):

@@ -238,6 +238,9 @@ def test_commands_build_a_log_and_report_what_is_owed(project, capsys):
                "--text", "Not yet public.") == 0
     assert run(project, "open", "toy") == 0
     assert capsys.readouterr().out.endswith("no open questions\n")
+    assert run(project, "show", "toy", "--today", "2026-03-01") == 0
+    shown = capsys.readouterr().out
+    assert "### Timeline" in shown and "ada@example.org" not in shown
 
 
 def test_commands_refuse_entries_that_break_the_log(project, capsys):
