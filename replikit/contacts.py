@@ -495,8 +495,8 @@ def _exchange_sentences(contacts: Contacts, who: str, today: dt.date, window: in
     questions = contacts.questions()
     if questions:
         still_open = open_questions(contacts)
-        out.append(f"We asked {len(questions)} question(s); {len(questions) - len(still_open)} "
-                   f"were answered.")
+        out.append(f"We asked {len(questions)} question(s), of which "
+                   f"{len(questions) - len(still_open)} have been answered.")
         for _, question in still_open:
             about = f" (claims {', '.join(question.claims)})" if question.claims else ""
             out.append(f"Still open{about}: {question.text.rstrip('.?')}?")

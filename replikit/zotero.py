@@ -453,13 +453,25 @@ def _created_key(response: dict[str, Any], what: str) -> str:
 
 
 def _attach_report(client: zotero.Zotero, parent: str, pdf: Path, study: str) -> str:
+    """Upload the PDF as a child attachment, replacing the file of an earlier push."""
     if not pdf.exists():
         raise ReplikitError("the PDF report is missing", where=str(pdf),
                             fix=f"run snakemake study={study} first")
-    result = with_retries(
-        lambda: client.attachment_both([(f"Reproducibility report ({study})", str(pdf))],
-                                       parentid=parent),
-        f"attach {pdf.name} to {parent}")
+    title = f"Reproducibility report ({study})"
+    children = with_retries(lambda: client.children(parent), f"list the children of {parent}")
+    earlier = next((c for c in children if c["data"].get("itemType") == "attachment"
+                    and c["data"].get("linkMode") == "imported_file"
+                    and c["data"].get("title") == title), None)
+    if earlier is not None:
+        # the file goes to the existing item; an unchanged file is recognised by its md5
+        payload = [{"key": earlier["key"], "filename": str(pdf),
+                    "md5": earlier["data"].get("md5") or None}]
+        result = with_retries(lambda: client.upload_attachments(payload),
+                              f"replace the report on {earlier['key']}")
+    else:
+        result = with_retries(lambda: client.attachment_both([(title, str(pdf))],
+                                                             parentid=parent),
+                              f"attach {pdf.name} to {parent}")
     done = result.get("success", []) + result.get("unchanged", [])
     if not done:
         raise ReplikitError(f"Zotero did not store {pdf.name}",

@@ -295,16 +295,21 @@ class Handler(BaseHTTPRequestHandler):
                 .items()}
         if item is None or item["data"].get("linkMode") != "imported_file":
             return self._send(400, "Not a stored-file attachment", "text/plain")
-        if self.headers.get("If-None-Match") != "*" and not self.headers.get("If-Match"):
+        if_match, if_none = self.headers.get("If-Match"), self.headers.get("If-None-Match")
+        if if_none != "*" and not if_match:
             return self._send(428, "If-Match/If-None-Match header not provided", "text/plain")
-        if self.headers.get("If-None-Match") == "*" and key in self.lib.files and \
-                "upload" not in form:
-            current = hashlib.md5(self.lib.files[key]).hexdigest()  # noqa: S324 (the API's hash)
-            if current == form.get("md5"):
-                return self._send(200, {"exists": 1})
-            return self._send(412, "If-None-Match: * set but file exists", "text/plain")
+        current = self.lib.files.get(key)
+        current_md5 = hashlib.md5(current).hexdigest() if current is not None else None  # noqa: S324 (the API's hash)
+        if if_match and if_match != current_md5:
+            return self._send(412, "If-Match does not match the stored file", "text/plain")
         if "upload" in form:
+            if if_none == "*" and current is not None:
+                return self._send(412, "If-None-Match: * set but file exists", "text/plain")
             return self._register(key, item, form["upload"])
+        if current_md5 is not None and current_md5 == form.get("md5"):
+            return self._send(200, {"exists": 1})
+        if if_none == "*" and current is not None:
+            return self._send(412, "If-None-Match: * set but file exists", "text/plain")
         return self._authorise(key, form)
 
     def _authorise(self, key: str, form: dict[str, str]) -> None:

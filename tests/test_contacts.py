@@ -173,7 +173,7 @@ def test_mlrc_section_summarises_the_exchange_in_escaped_latex(tmp_path):
     assert "we sent 2 message(s) to Ada Example and Bo Sample and received 1" in latex
     assert "after a median of 7 day(s)" in latex
     assert "1 message(s) remained unanswered after 30 days (as of 2026-02-20)" in latex
-    assert "We asked 3 question(s); 1 were answered." in latex
+    assert "We asked 3 question(s), of which 1 have been answered." in latex
     assert r"train\_model.py \& its 100\% config" in latex
     assert "example.org" not in latex
 

@@ -284,3 +284,19 @@ def test_update_paper_block_touches_only_the_changed_lines():
     assert changed == ["  title: 'New: title'", "  zotero: ABCD2345"]
     assert len(new_lines) == len(old_lines) + 1
     assert yaml.safe_load(new)["paper"]["zotero"] == "ABCD2345"
+
+
+def test_pushing_again_replaces_the_report_file_instead_of_adding_one(project, settings,
+                                                                     library):
+    pdf = project / "report.pdf"
+    first = push("toy", project, settings, project / "claims.csv", pdf)
+    same = push("toy", project, settings, project / "claims.csv", pdf)
+    pdf.write_bytes(b"%PDF-1.4\n% a newer report\n%%EOF\n")
+    newer = push("toy", project, settings, project / "claims.csv", pdf)
+
+    attachments = [c for c in library.children(library.paper_key)
+                   if c["data"]["itemType"] == "attachment"]
+    assert len(attachments) == 1
+    assert first.attachment_key == same.attachment_key == newer.attachment_key
+    assert library.files[newer.attachment_key] == pdf.read_bytes()
+    assert attachments[0]["data"]["md5"] == hashlib.md5(pdf.read_bytes()).hexdigest()
