@@ -113,7 +113,13 @@ def _register(sub: argparse._SubParsersAction) -> None:
 
 
 # Modules that contribute commands (each with an ``add_commands(subparsers)`` function).
-_FEATURE_MODULES: list[str] = ["replikit.artifacts", "replikit.ledger"]
+_FEATURE_MODULES: list[str] = [
+    "replikit.artifacts",
+    "replikit.ledger",
+    "replikit.contacts",
+    "replikit.letters",
+    "replikit.zotero",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
