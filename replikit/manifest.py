@@ -424,7 +424,9 @@ def _describe(error: dict[str, Any], node: yaml.Node | None) -> str:
     found = error.get("input")
     found_text = "" if isinstance(found, dict | list) else f"; found {found!r}"
     message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "value_error" or error["type"] == "source_kind":
+    if message.startswith("Input should be "):  # pydantic's wording -> ours
+        message = "expected " + message.removeprefix("Input should be ")
+    elif error["type"] in ("value_error", "source_kind"):
         message = f"expected {message}"
     else:
         message = message[:1].lower() + message[1:]
