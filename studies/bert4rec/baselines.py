@@ -14,8 +14,11 @@ by weighting each history item by ``decay ** (steps from the end)``, so recent i
 more — the position decay of the sequence-aware kNN methods evaluated by Ludewig & Jannach
 (UMUAI 28, 2018). ``decay=1`` is plain item-kNN. A small popularity term orders the items
 the neighbourhood does not reach, as the replicability study's ``ItemItemRecommender``
-(``aprec/recommenders/item_item.py``) falls back on the most popular items. Everything is
-``scipy.sparse``: ML-1m fits and scores in seconds on one core.
+(``aprec/recommenders/item_item.py``) falls back on the most popular items. User–item and
+history matrices are ``scipy.sparse``; the item–item counts come from one dense BLAS product
+(exact in float32) and are pruned to a sparse neighbourhood matrix, so ML-1m-sized data fits
+in about 5 s and scores every user in about 1 s on one core. The dense step needs
+``8 * n_items**2`` bytes a few times over: right for MovieLens, not for 100k-item catalogues.
 """
 
 from __future__ import annotations
@@ -97,8 +100,8 @@ class ItemKNN:
         interactions = _binary_user_item(histories, split.n_items + 1)
         counts = np.asarray(interactions.sum(axis=0)).ravel()
         self.popularity_ = (counts / max(counts.max(), 1)).astype(np.float64)
-        co_occurrence = (interactions.T @ interactions).tocsr().astype(np.float64)
-        self.similarity_ = _prune(_cosine(co_occurrence, counts, self.shrink), self.neighbours)
+        similarity = _cosine(_co_occurrence(interactions), counts, self.shrink)
+        self.similarity_ = _prune(similarity, self.neighbours)
         return _fit_log(started)
 
     def score(self, histories: list[np.ndarray]) -> np.ndarray:
@@ -144,32 +147,44 @@ def _binary_user_item(histories: list[np.ndarray], n_columns: int) -> sp.csr_mat
     return matrix
 
 
-def _cosine(co_occurrence: sp.csr_matrix, counts: np.ndarray, shrink: float) -> sp.csr_matrix:
-    """``c_ij / (sqrt(n_i n_j) + shrink)`` with the diagonal (an item with itself) removed."""
-    co = sp.coo_matrix(co_occurrence)
-    keep = co.row != co.col
-    rows, cols, values = co.row[keep], co.col[keep], co.data[keep]
-    values = values / (np.sqrt(counts[rows] * counts[cols]) + shrink)
-    return sp.csr_matrix((values, (rows, cols)), shape=co_occurrence.shape)
+def _co_occurrence(interactions: sp.csr_matrix) -> np.ndarray:
+    """Dense ``(n, n)`` counts of users sharing two items, ``X^T X``.
 
-
-def _prune(similarity: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
-    """Keep each row's ``neighbours`` largest similarities (row i: the items like item i).
-
-    Ties at the cut are kept by column order (a stable sort), so pruning is deterministic.
+    One BLAS product in float32 is the fast way for MovieLens-sized catalogues (3,706 items:
+    a 50 MB matrix). It is exact, hence repeatable bit for bit whatever the summation order
+    of the BLAS threads: every partial sum is an integer below 2**24.
     """
-    if neighbours is None:
-        return similarity
-    similarity = similarity.tocsr()
-    similarity.sort_indices()
-    lengths = np.diff(similarity.indptr)
-    rows = np.repeat(np.arange(similarity.shape[0]), lengths)
-    # sort entries by (row, -value), stable over column order, then take each row's first k
-    order = np.lexsort((-similarity.data, rows))
-    position = np.arange(order.size) - np.repeat(similarity.indptr[:-1], lengths)
-    kept = order[position < neighbours]
-    return sp.csr_matrix((similarity.data[kept], (rows[kept], similarity.indices[kept])),
-                         shape=similarity.shape)
+    if interactions.shape[0] >= 2**24:
+        raise ReplikitError("too many users for exact float32 co-occurrence counts",
+                            found=f"{interactions.shape[0]} users", expected="< 16,777,216")
+    dense = interactions.astype(np.float32).toarray()
+    return (dense.T @ dense).astype(np.float64)
+
+
+def _cosine(co_occurrence: np.ndarray, counts: np.ndarray, shrink: float) -> np.ndarray:
+    """``c_ij / (sqrt(n_i n_j) + shrink)`` with the diagonal (an item with itself) zeroed."""
+    norms = np.sqrt(counts.astype(np.float64))
+    denominator = np.outer(norms, norms) + shrink
+    similarity = np.divide(co_occurrence, denominator, out=np.zeros_like(co_occurrence),
+                           where=denominator > 0)
+    np.fill_diagonal(similarity, 0.0)
+    return similarity
+
+
+def _prune(similarity: np.ndarray, neighbours: int | None) -> sp.csr_matrix:
+    """Keep each row's ``neighbours`` largest positive similarities (row i: items like i).
+
+    Ties at the cut are kept in column order, so the result does not depend on the
+    partition algorithm.
+    """
+    keep = similarity > 0
+    if neighbours is not None and neighbours < similarity.shape[1]:
+        threshold = -np.partition(-similarity, neighbours - 1, axis=1)[:, neighbours - 1:neighbours]
+        above = similarity > threshold
+        at = similarity == threshold
+        room = neighbours - above.sum(axis=1, keepdims=True)
+        keep &= above | (at & (np.cumsum(at, axis=1) <= room))
+    return sp.csr_matrix(np.where(keep, similarity, 0.0))
 
 
 def _weighted_histories(histories, n_columns, decay, max_history) -> sp.csr_matrix:
