@@ -69,7 +69,7 @@ def run_experiment(ctx: Any) -> dict[str, Any]:
     else:
         chosen = fixed
     final = fit_and_test(make_model, chosen, split, budget, seed=ctx.seed,
-                         protocols=params.get("protocols", list(PROTOCOLS)),
+                         protocols=_protocols(params),
                          eval_seed=params.get("eval_seed"))
     return _record(split, final, tuning, chosen, budget,
                    {"load_s": load_seconds, "total_s": time.perf_counter() - started})
@@ -121,7 +121,7 @@ def _check_params(params: Mapping[str, Any], where: str) -> None:
     if params["dataset"] not in DATASETS:
         raise ReplikitError(f"unknown dataset {params['dataset']!r}", where=f"{where}.dataset",
                             expected=" | ".join(DATASETS), found=repr(params["dataset"]))
-    protocols = params.get("protocols", list(PROTOCOLS))
+    protocols = _protocols(params)
     if not protocols or any(p not in PROTOCOLS for p in protocols):
         raise ReplikitError("unknown ranking protocol(s)", where=f"{where}.protocols",
                             expected=f"a non-empty list of {', '.join(PROTOCOLS)}",
@@ -129,6 +129,11 @@ def _check_params(params: Mapping[str, Any], where: str) -> None:
     if params.get("profile", "quick") not in PROFILES:
         raise ReplikitError(f"unknown profile {params['profile']!r}", where=f"{where}.profile",
                             expected=" | ".join(PROFILES), found=repr(params["profile"]))
+
+
+def _protocols(params: Mapping[str, Any]) -> list[str]:
+    protocols = params.get("protocols", list(PROTOCOLS))
+    return [protocols] if isinstance(protocols, str) else list(protocols)
 
 
 def _budget(params: Mapping[str, Any], where: str) -> Budget:
@@ -169,7 +174,7 @@ def _record(split, final, tuning, chosen, budget, timings) -> dict[str, Any]:
             "model": getattr(model, "name", type(model).__name__),
             "per_user": per_user,
             "curve": curve or [],
-            "budget": budget.to_dict(),
+            "budget": {**budget.to_dict(), "trials_run": len(tuning.trials) if tuning else 0},
             "best_params": dict(chosen),
             "tuning": tuning.to_dict() if tuning else None,
             "final_fit": {k: v for k, v in final["fit"].items() if k != "curve"},
