@@ -63,6 +63,7 @@ class _Split(Protocol):  # the parts of studies/bert4rec/data.py:SequentialSplit
 
     def histories(self, stage: str) -> list[np.ndarray]: ...
     def targets(self, stage: str) -> np.ndarray: ...
+    def item_popularity(self, stage: str) -> np.ndarray: ...
 
 
 class _Scorer(Protocol):
@@ -265,7 +266,7 @@ def metrics_from_ranks(ranks: np.ndarray, ks: Sequence[int] = DEFAULT_KS) -> dic
 
 
 # --------------------------------------------------------------------------- evaluate
-def sampling_popularity(split: Any) -> np.ndarray:
+def sampling_popularity(split: _Split) -> np.ndarray:
     """Popularity that weights ``pop100`` negatives, as the original code counts it.
 
     FeiSun/BERT4Rec ``gen_data_fin.py`` builds ``FreqVocab`` over every user's whole sequence
