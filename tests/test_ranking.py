@@ -15,6 +15,7 @@ from replikit.ranking import (
     metrics_from_ranks,
     rank_of_target,
     sample_negatives,
+    sampling_popularity,
 )
 
 
@@ -264,3 +265,19 @@ def test_nan_scores_and_tiny_catalogues_are_errors():
     with pytest.raises(ReplikitError, match="only 3 items to draw negatives from"):
         sample_negatives([np.array([1])], np.array([2]), 5, protocol="pop100",
                          popularity=np.ones(6))
+
+
+def test_sampling_popularity_counts_every_interaction_like_the_original_vocab():
+    split = _Split([np.array([1, 2]), np.array([2, 3])], np.array([3, 1]), 4)
+    assert sampling_popularity(split).tolist() == [0, 2, 2, 2, 0]
+
+
+def test_ranks_do_not_depend_on_how_items_are_numbered():
+    scores, targets, histories = _random_case(seed=6, integer_scores=True)
+    perm = np.concatenate([[0], np.random.default_rng(0).permutation(150) + 1])
+    inverse = np.argsort(perm)  # new index of each old item
+    moved = np.empty_like(scores)
+    moved[:, inverse] = scores
+    ranks = rank_of_target(scores, targets, histories)
+    ranks_moved = rank_of_target(moved, inverse[targets], [inverse[h] for h in histories])
+    assert np.array_equal(ranks, ranks_moved)
