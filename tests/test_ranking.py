@@ -66,12 +66,12 @@ def test_history_mask_marks_items_and_padding():
 
 
 # --------------------------------------------------------------------------- ir-measures
-def _ir_measures_per_user(scores, targets, histories, doc_name):
-    """Run and qrels for pytrec_eval: every non-history item of each user, with its score."""
+def _ir_measures_per_user(scores, targets, histories, doc_name, exclude_history=True):
+    """Run and qrels for pytrec_eval: every competing item of each user, with its score."""
     qrels, run = [], []
     for user, (target, history) in enumerate(zip(targets, histories, strict=True)):
         qrels.append(ir_measures.Qrel(str(user), doc_name(target, target), 1))
-        seen = set(history.tolist())
+        seen = set(history.tolist()) if exclude_history else set()
         for item in range(1, scores.shape[1]):
             if item not in seen:
                 run.append(ir_measures.ScoredDoc(str(user), doc_name(item, target),
@@ -91,11 +91,14 @@ def _assert_matches_ir_measures(ours, reference):
     np.testing.assert_allclose(ours["mrr"], reference["RR"], atol=1e-6)
 
 
-def test_full_ranking_equals_ir_measures_without_ties():
+@pytest.mark.parametrize("exclude_history", [True, False])
+def test_full_ranking_equals_ir_measures_without_ties(exclude_history):
     scores, targets, histories = _random_case(seed=1)
-    ours = metrics_from_ranks(rank_of_target(scores, targets, histories))
+    ours = metrics_from_ranks(rank_of_target(scores, targets, histories,
+                                             exclude_history=exclude_history))
     reference = _ir_measures_per_user(scores, targets, histories,
-                                      doc_name=lambda item, target: f"d{item}")
+                                      doc_name=lambda item, target: f"d{item}",
+                                      exclude_history=exclude_history)
     _assert_matches_ir_measures(ours, reference)
     assert 0 < ours["hr@10"].mean() < 1  # the case is not degenerate
 

@@ -16,8 +16,11 @@
 
 With a ``space`` the model is tuned under the budget (chosen once on validation), refit on
 the test stage with the best values and tested once; without one it is fitted once with
-``hyperparameters``. The neural models come from the other study files (``bert4rec.py``,
-``sasrec.py``), imported only when asked for, so the baselines run without torch.
+``hyperparameters``. ``extra["curve"]`` is the best trial's validation curve (what the
+trainer recorded per epoch, with the validation metric from ``on_epoch``) when tuned, else
+the final fit's own log (no test metric is ever computed during training). The neural
+models come from the other study files (``bert4rec.py``, ``sasrec.py``), imported only when
+asked for, so the baselines run without torch.
 """
 
 from __future__ import annotations
