@@ -40,6 +40,21 @@ def test_load_movielens_errors(tmp_path):
         data.load_movielens(wrong_kind, kind="ml-100k")
 
 
+def test_original_sequences_keep_the_file_order(tmp_path):
+    path = tmp_path / "ml-1m.txt"
+    path.write_text("1 5\n1 3\n1 4\n1 9\n2 3\n2 5\n2 4\n", encoding="utf-8")
+    frame = data.load_original_sequences(path)
+    split = data.make_split(frame, min_user_interactions=1, min_item_interactions=1)
+    assert split.item_ids[split.histories("test")[0]].tolist() == [5, 3, 4]
+    assert split.item_ids[split.test].tolist() == [9, 4]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 x\n", encoding="utf-8")
+    with pytest.raises(ReplikitError, match="cannot read the file as 'user item' lines"):
+        data.load_original_sequences(bad)
+    with pytest.raises(ReplikitError, match="sequence file not found"):
+        data.load_original_sequences(tmp_path / "none.txt")
+
+
 # --------------------------------------------------------------------------- the split
 def test_leave_one_out_in_time_order_with_stable_ties():
     # user 7: times 3, 1, 1, 2, 5 in file order -> items ordered 20, 30 (tie: file order), 40,

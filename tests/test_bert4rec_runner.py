@@ -101,6 +101,22 @@ def test_itemknn_is_tuned_then_tested_once_and_repeats_bit_for_bit(tmp_path):
     assert first["extra"]["per_user"] == second["extra"]["per_user"]
 
 
+def test_original_sequence_files_are_split_as_they_are(tmp_path):
+    study, record = _setup(tmp_path, {"model": "mostpop", "dataset": "ml-1m",
+                                      "source": "original", "protocols": ["full"]}, 0, "exp")
+    lines = [f"{u} {i}" for u in range(1, 4) for i in (4, 1, 2, 3)]
+    (tmp_path / "ml-1m.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    record = {"name": "ml-1m", "status": "ok", "path": str(tmp_path / "ml-1m.txt")}
+    ctx = RunContext(study, "exp", study.experiments["exp"], 0, {"ml-1m": record}, tmp_path)
+    result = runner.run_experiment(ctx)
+    # each user's file order is 4, 1, 2, 3: the test item is 3 (not the largest id, not the
+    # first line) and every other item is history, so the target has no competitor
+    assert result["extra"]["data"] == {"users": 3, "items": 4, "interactions": 12,
+                                       "mean_length": 4.0}
+    assert result["metrics"]["full/hr@1"] == 1.0
+    assert result["extra"]["per_user"]["full/rank"] == [0, 0, 0]
+
+
 def test_the_model_dispatch_accepts_any_protocol_class(tmp_path):
     cls = runner.resolve_model("baselines:ItemKNN")
     assert cls.__name__ == "ItemKNN"
@@ -115,6 +131,7 @@ def test_the_model_dispatch_accepts_any_protocol_class(tmp_path):
 @pytest.mark.parametrize(("params", "message"), [
     ({"model": "mostpop", "dataset": "ml-100k", "folds": 5}, r"unknown param\(s\) \['folds'\]"),
     ({"model": "mostpop", "dataset": "ml-20m"}, "unknown dataset 'ml-20m'"),
+    ({"model": "mostpop", "dataset": "ml-1m", "source": "csv"}, "unknown source 'csv'"),
     ({"model": "mostpop", "dataset": "ml-100k", "protocols": ["pop50"]},
      "unknown ranking protocol"),
     ({"model": "mostpop", "dataset": "ml-100k", "budget": {"steps": 1}},

@@ -90,6 +90,32 @@ def load_movielens(path: str | Path, kind: str = "ml-1m") -> pd.DataFrame:
     return frame
 
 
+def load_original_sequences(path: str | Path) -> pd.DataFrame:
+    """Read the original repository's preprocessed ``data/<name>.txt`` (``user item`` lines).
+
+    Each user's lines are in time order already (SASRec's ``DataProcessing.py`` wrote them
+    so), and the ids are already those of the 5-core data. The returned ``timestamp`` is
+    the line's position in the file, so :func:`make_split` keeps exactly the original
+    order, ties included; ``rating`` is 1. Split it with both thresholds set to 1: the file
+    is filtered already.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReplikitError("sequence file not found", where=str(path),
+                            fix="fetch the original repository's data file first")
+    try:
+        frame = pd.read_csv(path, sep=" ", header=None, usecols=[0, 1], dtype=np.int64,
+                            engine="c")
+    except (ValueError, pd.errors.ParserError) as err:
+        raise ReplikitError("cannot read the file as 'user item' lines", where=str(path),
+                            expected="two integers separated by one space per line",
+                            found=str(err).splitlines()[0]) from err
+    frame.columns = ["user", "item"]
+    frame["rating"] = 1
+    frame["timestamp"] = np.arange(len(frame), dtype=np.int64)
+    return frame
+
+
 # --------------------------------------------------------------------------- the split
 @dataclass(frozen=True)
 class SequentialSplit:

@@ -4,6 +4,8 @@
 
     model:       bert4rec | sasrec | mostpop | itemknn   (or '<module>:<Class>' in this folder)
     dataset:     ml-1m | ml-100k          the artifact of that name (or params.artifact)
+    source:      ratings | original       raw MovieLens ratings (default), or the original
+                                          repository's preprocessed 'user item' file
     protocols:   [full, pop100, uni100]   default: all three
     profile:     quick | paper            picks the default budget (PROFILES)
     budget:      {trials, epochs, seconds}  overrides the profile's
@@ -31,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from data import load_movielens, make_split
+from data import load_movielens, load_original_sequences, make_split
 
 from replikit.errors import ReplikitError
 from replikit.ranking import PROTOCOLS
@@ -49,8 +51,9 @@ PROFILES = {
     "quick": Budget(trials=2, epochs=2, seconds=120.0),
     "paper": Budget(trials=8, epochs=200, seconds=3600.0),
 }
-PARAMS = {"model", "dataset", "artifact", "protocols", "profile", "budget", "hyperparameters",
-          "space", "metric", "preprocessing", "max_users", "eval_seed"}
+SOURCES = ("ratings", "original")
+PARAMS = {"model", "dataset", "source", "artifact", "protocols", "profile", "budget",
+          "hyperparameters", "space", "metric", "preprocessing", "max_users", "eval_seed"}
 
 
 def run_experiment(ctx: Any) -> dict[str, Any]:
@@ -129,6 +132,9 @@ def _check_params(params: Mapping[str, Any], where: str) -> None:
         raise ReplikitError("unknown ranking protocol(s)", where=f"{where}.protocols",
                             expected=f"a non-empty list of {', '.join(PROTOCOLS)}",
                             found=repr(protocols))
+    if params.get("source", "ratings") not in SOURCES:
+        raise ReplikitError(f"unknown source {params['source']!r}", where=f"{where}.source",
+                            expected=" | ".join(SOURCES), found=repr(params["source"]))
     if params.get("profile", "quick") not in PROFILES:
         raise ReplikitError(f"unknown profile {params['profile']!r}", where=f"{where}.profile",
                             expected=" | ".join(PROFILES), found=repr(params["profile"]))
@@ -145,10 +151,17 @@ def _budget(params: Mapping[str, Any], where: str) -> Budget:
 
 
 def _load_split(ctx: Any, params: Mapping[str, Any], where: str):
-    ratings = load_movielens(ctx.artifact(params.get("artifact", params["dataset"])),
-                             kind=params["dataset"])
+    path = ctx.artifact(params.get("artifact", params["dataset"]))
+    preprocessing = dict(params.get("preprocessing") or {})
+    if params.get("source", "ratings") == "original":
+        ratings = load_original_sequences(path)
+        # the original file is filtered already: split it as it is unless told otherwise
+        preprocessing = {"min_user_interactions": 1, "min_item_interactions": 1,
+                         **preprocessing}
+    else:
+        ratings = load_movielens(path, kind=params["dataset"])
     try:
-        split = make_split(ratings, **(params.get("preprocessing") or {}))
+        split = make_split(ratings, **preprocessing)
     except TypeError as err:
         raise ReplikitError("bad preprocessing options", where=f"{where}.preprocessing",
                             expected="min_user_interactions, min_item_interactions, min_rating",
