@@ -18,8 +18,11 @@ it from ``ratings.dat``. We rebuild it from the raw file following what we read:
    fetched (the tests run offline on files they write).
 3. **Chronological order, stable ties.** ``DataProcessing.py`` sorts each user's
    ``[time, item]`` pairs by time with Python's stable ``list.sort``, so interactions with
-   the same timestamp keep their order in the raw file. We sort the same way (stable
-   mergesort on ``(user, timestamp)`` over the file order).
+   the same timestamp keep their order in the raw file. We sort the same way (a stable
+   sort on ``(user, timestamp)`` over the file order). This matters: in ML-100k half the
+   ratings share their user's timestamp with another, and ordering ties by item id instead
+   changes 30% of the test targets. To use the original's exact sequences, read its
+   ``ml-1m.txt`` with :func:`load_original_sequences`.
 4. **Leave-one-out.** FeiSun/BERT4Rec ``util.py:data_partition``: last item = test, the one
    before = validation, the rest = training; a user with fewer than 3 interactions goes to
    training only and ``gen_data_fin.py`` leaves them out of the test set. We drop users
