@@ -19,11 +19,14 @@ from surprise.model_selection import KFold, cross_validate
 from surprise.prediction_algorithms.predictions import Prediction
 
 from replikit.errors import ReplikitError
+from replikit.fileio import read_json, write_json
+from replikit.runs import execute
 from tests._surprise_helpers import (
     SURPRISE_SITE,
     low_rank_ratings,
     run,
     study_module,
+    surprise_study,
     write_ratings,
 )
 
@@ -343,3 +346,22 @@ def test_ours_runner_refuses_an_algorithm_it_does_not_implement(tmp_path, small_
     params = {"algorithm": "SVDpp", "dataset": "ml-100k", "folds": 5}
     with pytest.raises(ReplikitError, match="no re-implementation of 'SVDpp'"):
         run("ours.py:cross_validate_ours", params, 0, {"ml-100k": small_file}, tmp_path)
+
+
+# --------------------------------------------------------------------------- through the harness
+@pytest.mark.slow  # the harness seeds torch too, and importing torch takes seconds
+def test_study_experiments_run_through_the_harness(tmp_path, small_file):
+    records = []
+    for name, path in (("ml-100k", small_file), ("scikit-surprise", SURPRISE_SITE)):
+        records.append(write_json(tmp_path / f"{name}.json",
+                                  {"name": name, "status": "ok", "path": str(path)}))
+    study = surprise_study()
+    outputs = {}
+    for experiment in ("rerun-baselineonly-100k", "ours-baselineonly-100k"):
+        execute(study, experiment, 0, records, tmp_path / experiment / "metrics.json")
+        outputs[experiment] = read_json(tmp_path / experiment / "metrics.json")
+    rerun, mine = outputs["rerun-baselineonly-100k"], outputs["ours-baselineonly-100k"]
+    assert rerun["status"] == mine["status"] == "ok"
+    assert len(rerun["folds"]) == len(mine["folds"]) == 5
+    assert mine["metrics"]["rmse"] == pytest.approx(rerun["metrics"]["rmse"], abs=1e-9)
+    assert mine["metrics"]["mae"] == pytest.approx(rerun["metrics"]["mae"], abs=1e-9)
