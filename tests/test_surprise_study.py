@@ -342,9 +342,12 @@ def test_ours_runner_repeats_bit_for_bit(tmp_path, small_file):
     assert first["extra"]["kwargs"] == {"random_state": 3}
 
 
-def test_ours_runner_refuses_an_algorithm_it_does_not_implement(tmp_path, small_file):
+def test_ours_runner_refuses_unknown_algorithms_and_datasets(tmp_path, small_file):
     params = {"algorithm": "SVDpp", "dataset": "ml-100k", "folds": 5}
     with pytest.raises(ReplikitError, match="no re-implementation of 'SVDpp'"):
+        run("ours.py:cross_validate_ours", params, 0, {"ml-100k": small_file}, tmp_path)
+    params = {"algorithm": "SVD", "dataset": "netflix", "folds": 5}
+    with pytest.raises(ReplikitError, match="unknown dataset 'netflix'"):
         run("ours.py:cross_validate_ours", params, 0, {"ml-100k": small_file}, tmp_path)
 
 

@@ -63,13 +63,18 @@ def cross_validate_ours(ctx) -> dict[str, Any]:
     """
     params = ctx.params
     algorithm, dataset = params.get("algorithm"), params.get("dataset")
+    where = f"studies/surprise/study.yaml: experiments.{ctx.experiment_name}.params"
     if algorithm not in models.MODELS:
         raise ReplikitError(
-            f"no re-implementation of {algorithm!r}",
-            where=f"studies/surprise/study.yaml: experiments.{ctx.experiment_name}"
-                  ".params.algorithm",
+            f"no re-implementation of {algorithm!r}", where=f"{where}.algorithm",
             expected=f"one of {sorted(models.MODELS)}", found=repr(algorithm),
             fix="use an algorithm of studies/surprise/models.py, or run the original",
+        )
+    if dataset not in ratings.SEPARATORS:
+        raise ReplikitError(
+            f"unknown dataset {dataset!r}", where=f"{where}.dataset",
+            expected=f"one of {sorted(ratings.SEPARATORS)}", found=repr(dataset),
+            fix="use a dataset of Surprise's benchmark (the name of its artifact)",
         )
     data = ratings.load_ratings(ctx.artifact(dataset), dataset)
     kwargs = resolve_model_kwargs(algorithm, params.get("kwargs") or {}, ctx.seed)
