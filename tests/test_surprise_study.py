@@ -6,8 +6,12 @@ itself (the same release the study pins).
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,6 +26,7 @@ from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 from replikit.runs import execute
 from tests._surprise_helpers import (
+    ROOT,
     SURPRISE_SITE,
     low_rank_ratings,
     run,
@@ -195,6 +200,34 @@ def test_rerun_refuses_a_surprise_imported_from_elsewhere(tmp_path, small_file):
         run("original.py:cross_validate_original",
             {"algorithm": "SVD", "kwargs": {}, "dataset": "ml-100k", "folds": 5},
             0, {"scikit-surprise": other, "ml-100k": small_file}, tmp_path)
+
+
+PINNED_RUN = """
+import json, sys
+from pathlib import Path
+from replikit.manifest import load_study
+from replikit.runs import RunContext, load_runner
+study = load_study("surprise")
+experiment = study.experiments["rerun-baselineonly-100k"]
+records = {"scikit-surprise": {"status": "ok", "path": sys.argv[1]},
+           "ml-100k": {"status": "ok", "path": sys.argv[2]}}
+context = RunContext(study, "rerun-baselineonly-100k", experiment, 0, records, Path("."))
+result = load_runner(study, experiment.runner)(context)
+print(json.dumps(result["extra"]))
+"""
+
+
+def test_rerun_imports_surprise_from_the_artifact_folder(tmp_path, small_file):
+    # A fresh process, as under Snakemake: the copy in the artifact folder is the one used.
+    site = tmp_path / "site"
+    shutil.copytree(SURPRISE_SITE / "surprise", site / "surprise",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-c", PINNED_RUN, str(site), str(small_file)],
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120, check=True)
+    extra = json.loads(done.stdout.strip().splitlines()[-1])
+    assert extra["surprise_path"] == str((site / "surprise").resolve())
+    assert extra["surprise_version"] == "1.1.5"
 
 
 def test_rerun_refuses_an_unknown_algorithm(tmp_path, small_file):
