@@ -203,6 +203,11 @@ class SVD(RatingModel):
     of the fold); ``n_epochs`` passes are made. With ``biased=False`` the model is
     ``q_i . p_u`` alone (probabilistic matrix factorisation).
 
+    Deviation: the documentation does not say in which order a pass visits the ratings;
+    Surprise's trainset yields them user by user. On ML-100k (5 folds, seed 0) visiting them
+    user by user instead of in fold order moved our mean RMSE by 0.0002 (0.9360 vs 0.9362),
+    well inside the spread over initialisation seeds (about 0.001).
+
     Parameters
     ----------
     random_state : int
