@@ -83,7 +83,7 @@ def _claim_order(ledger: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(ledger["claim_id"].astype(str)))
 
 
-def _chunks(items: list[str], size: int) -> list[list[str]]:
+def balanced_chunks(items: list[str], size: int) -> list[list[str]]:
     """Split ``items`` into the fewest panels of at most ``size``, balanced in length."""
     if not items:
         return [[]]
@@ -115,7 +115,7 @@ def _empty_figure(message: str, path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------- drift
-def _value_rows(ledger: pd.DataFrame) -> pd.DataFrame:
+def value_rows(ledger: pd.DataFrame) -> pd.DataFrame:
     """Rows of value claims with a reported number and something measured to show."""
     rows = ledger[(ledger["kind"] == "value") & ledger["reported"].notna()]
     rows = rows[rows["reported"].astype(float) != 0.0]
@@ -158,15 +158,15 @@ def drift_figure(
     """
     _check_columns(ledger, REQUIRED_COLUMNS + ("reported", "mean", "ci_low", "ci_high",
                                                "band_low", "band_high"), "ledger")
-    rows = _value_rows(ledger)
+    rows = value_rows(ledger)
     if rows.empty:
         return _empty_figure("No value claim has a measured value to draw.", path)
     claims = _claim_order(rows)
     levels = _ordered_levels(rows["level"].astype(str))
     palette = _level_palette(levels)
     limit = _drift_limit(rows, samples)
-    panels = _chunks(claims, max_rows)
-    height = ROW_INCHES * max(len(p) for p in panels) + 1.6
+    panels = balanced_chunks(claims, max_rows)
+    height = ROW_INCHES * max(len(p) for p in panels) + 1.8
     width = 7.0 if len(panels) == 1 else 5.2 * len(panels)
     sns.set_theme(style="whitegrid", context="paper", font_scale=0.9)
     fig, axes = plt.subplots(1, len(panels), figsize=(width, height), squeeze=False,
@@ -175,9 +175,11 @@ def drift_figure(
         _draw_drift_panel(ax, rows, samples, panel, levels, palette, limit)
     axes[0][0].set_ylabel("")
     fig.supxlabel("drift from the reported value (% of the reported value)", fontsize=8)
-    fig.legend(handles=_drift_legend(levels, palette), loc="upper center", ncol=6,
-               fontsize=7, frameon=False, bbox_to_anchor=(0.5, 1.0))
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / height))
+    handles = _drift_legend(levels, palette)
+    ncol = len(handles) if width >= 10 else math.ceil(len(handles) / 2)
+    fig.legend(handles=handles, loc="upper center", ncol=ncol, fontsize=7, frameon=False,
+               bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 if ncol == len(handles) else 0.5) / height))
     return _save(fig, path)
 
 
@@ -326,11 +328,11 @@ def matrix_figure(
     matrix = verdict_matrix(ledger)
     if matrix.empty:
         return _empty_figure("The ledger has no claims.", path)
-    panels = _chunks(list(matrix.index), max_rows)
+    panels = balanced_chunks(list(matrix.index), max_rows)
     levels = list(matrix.columns)
     label_width = 0.075 * max(len(str(c)) for c in matrix.index) + 0.2
     panel_width = label_width + 1.15 * len(levels)
-    height = ROW_INCHES * max(len(p) for p in panels) + 1.1
+    height = ROW_INCHES * max(len(p) for p in panels) + 1.3
     sns.set_theme(style="white", context="paper")
     fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), height),
                              squeeze=False)
@@ -338,9 +340,10 @@ def matrix_figure(
         _draw_matrix_panel(ax, matrix.loc[panel], levels)
     handles = [Patch(facecolor=VERDICT_COLOURS[v], edgecolor="#888888", label=v)
                for v in VERDICTS]
-    fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=7, frameon=False,
+    ncol = 5 if panel_width * len(panels) >= 7.5 else 3
+    fig.legend(handles=handles, loc="upper center", ncol=ncol, fontsize=7, frameon=False,
                bbox_to_anchor=(0.5, 1.0))
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height))
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 if ncol == 5 else 0.5) / height))
     return _save(fig, path)
 
 
@@ -400,7 +403,7 @@ def seed_variance_figure(
     claims = _claim_order(rows)
     levels = _ordered_levels(rows["level"].astype(str))
     palette = _level_palette(levels)
-    panels = _chunks(claims, max_rows)
+    panels = balanced_chunks(claims, max_rows)
     height = ROW_INCHES * max(len(p) for p in panels) + 1.5
     top = max(1.2, float(rows["ratio"].max()) * 1.08)
     sns.set_theme(style="whitegrid", context="paper", font_scale=0.9)

@@ -139,7 +139,7 @@ def _pandoc_command(qmd: Path, writer: str, output: Path, extra: list[str]) -> l
 
 def _render_html(qmd: Path, target: Path) -> Path:
     css = qmd.parent / "style.css"
-    extra = ["--embed-resources", "--toc", "--toc-depth", "3", "--css",
+    extra = ["--embed-resources", "--toc", "--toc-depth", "2", "--css",
              str(css if css.exists() else STYLESHEET), "--section-divs"]
     with atomic_path(target) as tmp:
         _run(_pandoc_command(qmd, "html5", tmp, extra), "html", "pandoc", cwd=qmd.parent)
@@ -148,12 +148,13 @@ def _render_html(qmd: Path, target: Path) -> Path:
 
 def _render_docx(qmd: Path, target: Path) -> Path:
     with atomic_path(target) as tmp:
-        _run(_pandoc_command(qmd, "docx", tmp, ["--toc"]), "docx", "pandoc", cwd=qmd.parent)
+        command = _pandoc_command(qmd, "docx", tmp, ["--toc", "--toc-depth", "2"])
+        _run(command, "docx", "pandoc", cwd=qmd.parent)
     return target
 
 
 def _render_latex(qmd: Path, target: Path) -> Path:
-    extra = ["--toc", "-V", "geometry:a4paper,margin=2cm"]
+    extra = ["--toc", "--toc-depth", "2", "-V", "geometry:a4paper,margin=2cm"]
     with atomic_path(target) as tmp:
         _run(_pandoc_command(qmd, "latex", tmp, extra), "latex", "pandoc", cwd=qmd.parent)
     return target
@@ -162,7 +163,8 @@ def _render_latex(qmd: Path, target: Path) -> Path:
 def typst_source(qmd: Path) -> Path:
     """Write ``report.typ`` beside the source (kept: it is what the PDF was made from)."""
     target = qmd.with_suffix(".typ")
-    extra = ["--toc", "--include-in-header", str(TYPST_HEADER), "--defaults",
+    extra = ["--toc", "--toc-depth", "2", "--include-in-header", str(TYPST_HEADER),
+             "--defaults",
              str(TYPST_DEFAULTS)]
     with atomic_path(target) as tmp:
         _run(_pandoc_command(qmd, "typst", tmp, extra), "pdf", "pandoc (typst writer)",

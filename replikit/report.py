@@ -37,7 +37,7 @@ LEDGER_COLUMNS = (
     "p_value", "test", "comparable", "verdict", "reason", "seeds",
 )
 VERDICTS = figures.VERDICTS
-CLAIMS_PER_FIGURE = 30  # keeps a one-panel figure within one A4 page
+CLAIMS_PER_FIGURE = 22  # keeps a one-panel figure legible within one A4 page
 TEXT_WIDTH_IN = 6.7  # A4 with 2 cm margins, as set in _quarto.yml and by render.py
 MAX_FIGURE_HEIGHT_IN = 8.4
 DASH = "\u2014"
@@ -217,14 +217,17 @@ def verdict_counts(ledger: pd.DataFrame) -> pd.DataFrame:
 def _claim_detail_table(claim_rows: pd.DataFrame) -> pd.DataFrame:
     """Quantities down, levels across: narrow enough for a printed page."""
     cells: dict[str, list[Any]] = {"": [
-        "experiment", "reported", "measured (mean ± sd)", "95% CI", "n", "drift",
+        "experiment", "reported", "measured (mean ± sd, n)", "95% CI", "drift",
         "tolerance band", "test (p)", "verdict", "reason"]}
     for _, row in claim_rows.iterrows():
         digits = _measured_digits(row["decimals"])
         rep = fmt_number(row["reported"], None if _missing(row["decimals"])
                          else int(row["decimals"]))
-        measured = (DASH if _missing(row["mean"]) else
-                    f"{fmt_number(row['mean'], digits)} ± {fmt_number(row['sd'], digits)}")
+        measured = fmt_number(row["mean"], digits)
+        if not _missing(row["mean"]) and not _missing(row["sd"]):
+            measured += f" ± {fmt_number(row['sd'], digits)}"
+        if not _missing(row["mean"]) and not _missing(row["n"]):
+            measured += f" (n = {int(row['n'])})"
         ci = (DASH if _missing(row["ci_low"]) else
               f"[{fmt_number(row['ci_low'], digits)}, {fmt_number(row['ci_high'], digits)}]")
         drift = (DASH if _missing(row["drift_abs"]) else
@@ -234,8 +237,7 @@ def _claim_detail_table(claim_rows: pd.DataFrame) -> pd.DataFrame:
                 f"[{fmt_number(row['band_low'], digits)}, {fmt_number(row['band_high'], digits)}]")
         test = DASH if _missing(row["test"]) else (
             f"{row['test']} ({fmt_number(row['p_value'], None)})")
-        n = DASH if _missing(row["n"]) else str(int(row["n"]))
-        cells[str(row["level"])] = [_code(row["experiment"]), rep, measured, ci, n, drift,
+        cells[str(row["level"])] = [_code(row["experiment"]), rep, measured, ci, drift,
                                     band, test, _Raw(f"**{md_escape(row['verdict'])}**"),
                                     row["reason"] if not _missing(row["reason"]) else ""]
     return pd.DataFrame(cells)
@@ -442,12 +444,11 @@ def _figure_width(path: Path) -> str:
 
 def _draw_figures(ledger: pd.DataFrame, samples: pd.DataFrame, out: Path) -> dict[str, list]:
     """Draw every figure, splitting long claim lists over several images (one per page)."""
-    claims = list(dict.fromkeys(ledger["claim_id"]))
-    groups = [claims[i:i + CLAIMS_PER_FIGURE] for i in range(0, len(claims), CLAIMS_PER_FIGURE)]
+    groups = figures.balanced_chunks(list(dict.fromkeys(ledger["claim_id"])),
+                                     CLAIMS_PER_FIGURE)
     made: dict[str, list] = {"matrix": [], "drift": [], "seed_variance": []}
-    value_claims = list(dict.fromkeys(figures._value_rows(ledger)["claim_id"]))
-    value_groups = [value_claims[i:i + CLAIMS_PER_FIGURE]
-                    for i in range(0, len(value_claims), CLAIMS_PER_FIGURE)] or [[]]
+    value_claims = list(dict.fromkeys(figures.value_rows(ledger)["claim_id"]))
+    value_groups = figures.balanced_chunks(value_claims, CLAIMS_PER_FIGURE)
     for i, group in enumerate(groups, 1):
         path = out / "figures" / f"matrix-{i}.png"
         figures.matrix_figure(ledger[ledger["claim_id"].isin(group)], path,
@@ -580,7 +581,7 @@ def _context(study, ledger, samples, artifacts, env, rules_markdown, out) -> dic
         rows = ledger[ledger["claim_id"] == claim.id]
         claims.append({
             "id": claim.id, "text": md_escape(claim.text), "source": md_escape(claim.source),
-            "kind": claim.kind, "metric": md_escape(claim.metric),
+            "kind": claim.kind, "metric": _code(claim.metric),
             "direction": "higher is better" if claim.higher_is_better else "lower is better",
             "tolerance": _tolerance_words(claim),
             "table": markdown_table(_claim_detail_table(rows)) if len(rows) else "",
