@@ -199,3 +199,29 @@ def test_quarto_failure_names_the_format_and_quotes_quarto(rendered, tmp_path, m
     with pytest.raises(ReplikitError, match=r"rendering html failed in quarto[\s\S]*fell over"):
         render(folder / "report.qmd", ["html"])
     assert (folder / "report.html").read_bytes() == old
+
+
+def test_quarto_only_syntax_degrades_gracefully(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", path_without_quarto())
+    qmd = tmp_path / "doc.qmd"
+    qmd.write_text(
+        "---\ntitle: Syntax\n---\n\n"
+        "::: {.callout-warning}\n## Heads up\nThe body.\n:::\n\n"
+        "{{< pagebreak >}}\n\nSee @fig-dot.\n\n"
+        "![A dot.](dot.png){#fig-dot width=\"20%\"}\n", encoding="utf-8")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0], [0], "o")
+    fig.savefig(tmp_path / "dot.png", metadata={"Software": None})
+    plt.close(fig)
+    outputs = render(qmd, ("html", "pdf"))
+    page = outputs["html"].read_text(encoding="utf-8")
+    assert '<div class="callout callout-warning">' in page
+    assert '<div class="callout-title">\nHeads up\n</div>' in page
+    assert "<h2" not in page  # the callout's heading became its title, not a section
+    assert "pagebreak" not in page
+    assert 'href="#fig-dot">Figure 1</a>' in page and "Figure 1: A dot." in page
+    typ = qmd.with_suffix(".typ").read_text(encoding="utf-8")
+    assert "#pagebreak()" in typ and "#block(width: 100%" in typ
+    assert len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", outputs["pdf"].read_bytes())) == 2
