@@ -137,11 +137,19 @@ def markdown_table(frame: pd.DataFrame, caption: str | None = None,
                    align: Sequence[str] | None = None) -> str:
     """A pipe table with escaped cells; ``align`` holds 'l' or 'r' per column."""
     align = align or ["l"] * len(frame.columns)
-    head = "| " + " | ".join(md_escape(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"
-    body = ["| " + " | ".join(md_escape(v) if not isinstance(v, _Raw) else str(v)
-                              for v in row) + " |" for row in frame.itertuples(index=False)]
-    table = "\n".join([head, rule, *body])
+    head = [md_escape(c) for c in frame.columns]
+    body = [[str(v) if isinstance(v, _Raw) else md_escape(v) for v in row]
+            for row in frame.itertuples(index=False)]
+    # When a table is wider than a line, pandoc sizes its columns by the dashes under the
+    # header; giving each column as many dashes as its longest cell (within limits) keeps
+    # short columns narrow and lets long reasons wrap in a wide column.
+    widths = [min(max([len(h), 8, *(len(r[i]) for r in body)]), 40)
+              for i, h in enumerate(head)]
+    rule = "|" + "|".join((":" + "-" * w) if a == "l" else ("-" * w + ":")
+                          for w, a in zip(widths, align, strict=True)) + "|"
+    lines = ["| " + " | ".join(head) + " |", rule]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    table = "\n".join(lines)
     return table + (f"\n\n: {caption}" if caption else "")
 
 
