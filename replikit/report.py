@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -471,7 +470,16 @@ def _draw_figures(ledger: pd.DataFrame, samples: pd.DataFrame, out: Path) -> dic
         path = out / "figures" / f"seed-variance-{i}.png"
         figures.seed_variance_figure(part, path, max_rows=CLAIMS_PER_FIGURE)
         made["seed_variance"].append(_figure_entry(path, i, len(value_groups), group))
+    _remove_stale_figures(out / "figures", {e["path"] for kind in made.values() for e in kind})
     return made
+
+
+def _remove_stale_figures(folder: Path, current: set[str]) -> None:
+    """Drop figure parts left by an earlier, longer report (e.g. matrix-3.png of 3)."""
+    for path in folder.glob("*.png"):
+        if re.fullmatch(r"(matrix|drift|seed-variance)-\d+\.png", path.name) and \
+                f"figures/{path.name}" not in current:
+            path.unlink()
 
 
 def _figure_entry(path: Path, index: int, total: int, group: list[str]) -> dict[str, str]:
@@ -550,7 +558,7 @@ def write_report_source(
     context = _context(study, ledger, samples, artifacts, env, rules_markdown, out)
     env_j = _jinja()
     write_text(out / "_quarto.yml", env_j.get_template("_quarto.yml.j2").render(context))
-    shutil.copyfile(TEMPLATES / "style.css", out / "style.css")
+    write_text(out / "style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
     return write_text(out / "report.qmd", env_j.get_template("report.qmd.j2").render(context))
 
 

@@ -172,3 +172,15 @@ def test_missing_records_are_said_not_hidden(fake, tmp_path):
     text = qmd.read_text()
     assert "No artifact records were found." in text
     assert "has no declared-versus-actual hardware table" in text
+
+
+def test_figure_parts_of_an_earlier_longer_report_are_removed(fake, tmp_path):
+    out = tmp_path / "r"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "matrix-3.png").write_bytes(b"old")
+    (out / "figures" / "photo.png").write_bytes(b"kept")
+    write_report_source(fake["study"], fake["ledger"], fake["runs"], fake["artifacts"],
+                        fake["env"], RULES, out)
+    assert not (out / "figures" / "matrix-3.png").exists()
+    assert (out / "figures" / "photo.png").exists()
+    assert (out / "figures" / "matrix-1.png").exists()
