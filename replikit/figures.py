@@ -116,10 +116,15 @@ def _empty_figure(message: str, path: str | Path) -> Path:
 
 # --------------------------------------------------------------------------- drift
 def value_rows(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Rows of value claims with a reported number and something measured to show."""
+    """Rows of value claims with a reported number, for claims measured at some level.
+
+    A claim measured at no level (every level not run) would only add an empty band, so
+    it is left out; the report names how many were left out.
+    """
     rows = ledger[(ledger["kind"] == "value") & ledger["reported"].notna()]
     rows = rows[rows["reported"].astype(float) != 0.0]
-    return rows[rows["mean"].notna() | rows["band_low"].notna()]
+    measured = set(rows.loc[rows["mean"].notna(), "claim_id"])
+    return rows[rows["claim_id"].isin(measured)]
 
 
 def drift_figure(

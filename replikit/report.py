@@ -615,6 +615,7 @@ def _context(study, ledger, samples, artifacts, env, rules_markdown, out) -> dic
                                        f"`{sources['matrix']}`."),
         "figures": _draw_figures(ledger, samples, out),
         "claims": claims, "sources": sources,
+        "unmeasured": _unmeasured_value_claims(ledger),
         "time_statement": time_statement(ledger, env),
         "time_table": markdown_table(_time_table(ledger), f"Time claims. Source: "
                                      f"`{sources['time']}`.")
@@ -636,6 +637,13 @@ def _context(study, ledger, samples, artifacts, env, rules_markdown, out) -> dic
         "rules": rules_markdown.strip(),
         "levels_text": ", ".join(lv for lv in LEVELS if lv in set(ledger["level"])),
     }
+
+
+def _unmeasured_value_claims(ledger: pd.DataFrame) -> list[str]:
+    """Value claims with no measured mean at any level (left out of the drift figures)."""
+    values = ledger[ledger["kind"] == "value"]
+    shown = set(figures.value_rows(ledger)["claim_id"])
+    return [c for c in dict.fromkeys(values["claim_id"]) if c not in shown]
 
 
 def _flatten(value: Any) -> Any:

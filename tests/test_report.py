@@ -184,3 +184,13 @@ def test_figure_parts_of_an_earlier_longer_report_are_removed(fake, tmp_path):
     assert not (out / "figures" / "matrix-3.png").exists()
     assert (out / "figures" / "photo.png").exists()
     assert (out / "figures" / "matrix-1.png").exists()
+
+
+def test_value_claims_measured_nowhere_are_named_not_drawn(fake, tmp_path):
+    ledger = fake["ledger"].copy()
+    ledger.loc[ledger["claim_id"] == "100k-svd-rmse", ["mean", "sd", "ci_low", "ci_high"]] = None
+    ledger.loc[ledger["claim_id"] == "100k-svd-rmse", "verdict"] = "not run"
+    qmd = write_report_source(fake["study"], ledger, fake["runs"], fake["artifacts"],
+                              fake["env"], RULES, tmp_path / "r")
+    text = " ".join(qmd.read_text().split())
+    assert "1 value claim was measured at no level and is not drawn: `100k-svd-rmse`." in text
