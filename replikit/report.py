@@ -601,6 +601,8 @@ def _context(study, ledger, samples, artifacts, env, rules_markdown, out) -> dic
             "direction": "higher is better" if claim.higher_is_better else "lower is better",
             "tolerance": _tolerance_words(claim),
             "table": markdown_table(_claim_detail_table(rows)) if len(rows) else "",
+            # Deviations naming this claim; those for all claims are listed once, below.
+            "deviations": [md_escape(d.what) for d in study.deviations if claim.id in d.claims],
         })
     paper = study.paper
     return {

@@ -110,6 +110,9 @@ def test_artifacts_and_environment(fake):
     assert "| cpu | intel i5 11th Gen 2.60GHz | AMD EPYC 7B13 | no |" in text
     assert "| `scikit-surprise` | 1.1.2 | 1.1.5 |" in text
     assert "scikit-surprise 1.1.5 instead of 1.1.2" in text
+    detail = text[text.index("### 100k-svd-time"):text.index("## Time claims")]
+    assert "Deviations that apply to this claim: timed on a shared server, not a laptop." in \
+        detail
 
 
 def test_samples_are_per_fold_or_per_seed(fake):
