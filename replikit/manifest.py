@@ -286,6 +286,18 @@ class Claim(Strict):
         return names
 
 
+class Profile(Strict):
+    """A training-budget profile, e.g. 'quick' for a laptop and 'paper' for the original length.
+
+    ``params`` maps an experiment name (or ``"*"`` for every experiment) to parameter
+    overrides merged over the experiment's own ``params`` when the profile is chosen.
+    """
+
+    description: str
+    default: bool = False
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class Deviation(Strict):
     """One place where the study departs from the paper, and why."""
 
@@ -310,6 +322,7 @@ class Study(Strict):
     hardware: Hardware
     experiments: dict[NAME, Experiment] = Field(default_factory=dict)
     claims: list[Claim] = Field(min_length=1)
+    profiles: dict[NAME, Profile] = Field(default_factory=dict)
     deviations: list[Deviation] = Field(default_factory=list)
     report: ReportOptions = Field(default_factory=ReportOptions)
 
@@ -323,6 +336,16 @@ class Study(Strict):
                     raise ValueError(
                         f"experiments.{name}.needs names artifact {need!r}, "
                         f"which is not declared (declared: {sorted(self.artifacts)})"
+                    )
+        defaults = [name for name, p in self.profiles.items() if p.default]
+        if len(defaults) > 1:
+            raise ValueError(f"at most one profile may be the default, found {defaults}")
+        for name, profile in self.profiles.items():
+            for target in profile.params:
+                if target != "*" and target not in self.experiments:
+                    raise ValueError(
+                        f"profiles.{name}.params names experiment {target!r}, which is not "
+                        "declared (use an experiment name or '*')"
                     )
         seen: set[str] = set()
         for claim in self.claims:
@@ -341,6 +364,26 @@ class Study(Strict):
         if self._dir is None:
             raise ReplikitError(f"study {self.name!r} was not loaded from a file")
         return self._dir
+
+    def default_profile(self) -> str | None:
+        """The profile used when none is chosen: the one marked default, else none."""
+        return next((name for name, p in self.profiles.items() if p.default), None)
+
+    def experiment_params(self, experiment: str, profile: str | None) -> dict[str, Any]:
+        """An experiment's params with the chosen profile's overrides merged over them."""
+        params = dict(self.experiments[experiment].params)
+        if profile is None:
+            return params
+        if profile not in self.profiles:
+            raise ReplikitError(
+                f"unknown profile {profile!r}", where=f"{self.name}: profiles",
+                expected=f"one of {sorted(self.profiles)}", found=repr(profile),
+                fix="choose a declared profile, e.g. --config profile=quick",
+            )
+        overrides = self.profiles[profile].params
+        for key in ("*", experiment):
+            params.update(overrides.get(key, {}))
+        return params
 
     def claim(self, claim_id: str) -> Claim:
         for claim in self.claims:

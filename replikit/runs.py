@@ -49,11 +49,15 @@ class RunContext:
     seed: int
     artifacts: dict[str, dict[str, Any]]
     workdir: Path
+    profile: str | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("replikit.runner"))
 
     @property
     def params(self) -> dict[str, Any]:
-        return dict(self.experiment.params)
+        """The experiment's params, with the chosen budget profile's overrides applied."""
+        if self.profile is None:
+            return dict(self.experiment.params)
+        return self.study.experiment_params(self.experiment_name, self.profile)
 
     def artifact(self, name: str) -> Path:
         """Path of a fetched artifact (a file, or a folder for git and installed code)."""
@@ -133,12 +137,33 @@ def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> 
     return reasons
 
 
+def cuda_devices() -> int:
+    """CUDA devices visible to this process, without importing torch when it is absent."""
+    if importlib.util.find_spec("torch") is None:
+        return 0
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def missing_hardware(exp: Experiment) -> list[str]:
+    """A reason when the experiment declares GPUs and this machine has fewer."""
+    if exp.resources.gpus == 0:
+        return []
+    found = cuda_devices()
+    if found >= exp.resources.gpus:
+        return []
+    return [f"needs {exp.resources.gpus} GPU(s) (declared in its resources); "
+            f"{found} available on this machine"]
+
+
 def execute(
     study: Study,
     experiment_name: str,
     seed: int,
     artifact_records: list[str | Path],
     output: str | Path,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """Run one experiment with one seed and write its record to ``output`` atomically."""
     exp = study.experiments[experiment_name]
@@ -149,15 +174,16 @@ def execute(
     output = Path(output)
     record: dict[str, Any] = {
         "study": study.name, "experiment": experiment_name, "seed": seed,
-        "implementation": exp.implementation, "runner": exp.runner, "params": exp.params,
+        "implementation": exp.implementation, "runner": exp.runner, "profile": profile,
+        "params": study.experiment_params(experiment_name, profile),
         "host": platform.node(), "python": platform.python_version(),
     }
-    reasons = missing_artifacts(exp, artifacts)
+    reasons = missing_artifacts(exp, artifacts) + missing_hardware(exp)
     if reasons:
         record.update(status="not-run", reason="; ".join(reasons), metrics={})
         write_json(output, record)
         return record
-    context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent)
+    context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)
     runner = load_runner(study, exp.runner)
     seed_everything(seed)
     started, cpu0 = time.perf_counter(), time.process_time()

@@ -122,8 +122,17 @@ def artifact_params(study_name: str, artifact: str) -> dict[str, Any]:
     return study(study_name).artifacts[artifact].model_dump(mode="json")
 
 
-def experiment_params(study_name: str, experiment: str) -> dict[str, Any]:
-    return study(study_name).experiments[experiment].model_dump(mode="json")
+def chosen_profile(study_name: str, config: dict[str, Any]) -> str | None:
+    """The budget profile of this run: ``config['profile']``, else the study's default."""
+    return config.get("profile") or study(study_name).default_profile()
+
+
+def experiment_params(study_name: str, experiment: str, profile: str | None) -> dict[str, Any]:
+    """What a run depends on: a change here (e.g. another profile) re-runs it."""
+    spec = study(study_name).experiments[experiment].model_dump(mode="json")
+    spec["params"] = study(study_name).experiment_params(experiment, profile)
+    spec["profile"] = profile
+    return spec
 
 
 def final_outputs(study_name: str, formats: Iterable[str] = ("html", "pdf")) -> list[str]:

@@ -41,7 +41,8 @@ def get_artifact_params(wildcards):
 
 
 def get_experiment_params(wildcards):
-    return rk.experiment_params(wildcards.study, wildcards.experiment)
+    profile = rk.chosen_profile(wildcards.study, config)
+    return rk.experiment_params(wildcards.study, wildcards.experiment, profile)
 
 
 def get_needed_artifacts(wildcards):

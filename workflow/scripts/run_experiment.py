@@ -7,4 +7,5 @@ with script_logging(snakemake.log[0]):
     execute(
         study(snakemake.wildcards.study), snakemake.wildcards.experiment,
         int(snakemake.wildcards.seed), snakemake.input.artifacts, snakemake.output.record,
+        profile=snakemake.params.experiment["profile"],
     )
