@@ -358,7 +358,7 @@ def _run_epoch(network, examples, lengths, batch_loss, settings, optimizer, sche
 def _record_epoch(network, on_epoch, log, mean_loss) -> bool:
     """Evaluate through ``on_epoch`` (time not counted as training) and log the point."""
     point = {"epoch": log["epochs"], "step": log["steps"],
-             "seconds": round(log["train_seconds"], 4), "loss": mean_loss, "metric": {}}
+             "seconds": log["train_seconds"], "loss": mean_loss, "metric": {}}
     stop = False
     if on_epoch is not None:
         started = time.perf_counter()
