@@ -119,3 +119,22 @@ def test_budget_without_epochs_or_seconds_is_refused():
 def test_device_helpers_name_the_cpu():
     assert train.pick_device("cpu").type == "cpu"
     assert train.device_name(torch.device("cpu")).startswith("cpu (")
+
+
+def test_dropout_keeps_the_expected_value_and_turns_off_in_eval():
+    torch.manual_seed(0)
+    layer = train.Dropout(0.2)
+    out = layer(torch.ones(200_000))
+    assert abs((out == 0).float().mean().item() - 0.2) < 0.005
+    assert set(out.unique().tolist()) == {0.0, 1.25}
+    x = torch.randn(5)
+    assert torch.equal(layer.eval()(x), x)
+
+
+def test_attention_with_dropout_path_matches_the_fused_kernel():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 2, 2, 5, 4).unbind(0)
+    attend = torch.tensor([True, True, False, True, False])[None, None, None, :]
+    fused = train.attention(q, k, v, attend, train.Dropout(0.0))
+    explicit = train.attention(q, k, v, attend, train.Dropout(1e-12))  # the dropout path
+    torch.testing.assert_close(explicit, fused)

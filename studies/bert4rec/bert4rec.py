@@ -95,7 +95,7 @@ class Embeddings(nn.Module):
         self.items = nn.Embedding(vocab_size, config.hidden_size)
         self.positions = nn.Embedding(config.max_len, config.hidden_size)
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout)
+        self.dropout = trainer.Dropout(config.hidden_dropout)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(tokens.shape[1], device=tokens.device)  # (T,)
@@ -111,17 +111,16 @@ class MultiHeadSelfAttention(nn.Module):
         self.num_heads = config.num_heads
         self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
         self.out = nn.Linear(config.hidden_size, config.hidden_size)
-        self.attention_dropout = config.attention_dropout
+        self.attention_dropout = trainer.Dropout(config.attention_dropout)
 
     def forward(self, x: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
+        """``x``: (B, T, H); ``attend``: (B, 1, 1, T), True where a key is an item."""
         B, T, H = x.shape
         q, k, v = self.qkv(x).split(H, dim=2)  # 3 x (B, T, H)
         q, k, v = (t.view(B, T, self.num_heads, H // self.num_heads).transpose(1, 2)
                    for t in (q, k, v))  # (B, nh, T, hs)
         # Bidirectional: every position attends to every non-padding position.
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attend,  # attend: (B, 1, 1, T), True = may attend
-            dropout_p=self.attention_dropout if self.training else 0.0)  # (B, nh, T, hs)
+        y = trainer.attention(q, k, v, attend, self.attention_dropout)  # (B, nh, T, hs)
         return self.out(y.transpose(1, 2).reshape(B, T, H))  # (B, T, H)
 
 
@@ -147,7 +146,7 @@ class TransformerLayer(nn.Module):
         self.attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.ffn = PositionwiseFeedForward(config)
         self.ffn_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout)
+        self.dropout = trainer.Dropout(config.hidden_dropout)
 
     def forward(self, x: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
         x = self.attention_norm(x + self.dropout(self.attention(x, attend)))  # (B, T, H)

@@ -75,7 +75,7 @@ class CausalSelfAttention(nn.Module):
         self.num_heads = config.num_heads
         self.query = nn.Linear(config.hidden_size, config.hidden_size)
         self.key_value = nn.Linear(config.hidden_size, 2 * config.hidden_size)
-        self.dropout = config.dropout
+        self.dropout = trainer.Dropout(config.dropout)
 
     def forward(self, queries: torch.Tensor, x: torch.Tensor, attend: torch.Tensor):
         B, T, H = x.shape
@@ -83,9 +83,7 @@ class CausalSelfAttention(nn.Module):
         q = self.query(queries)  # (B, T, H)
         q, k, v = (t.view(B, T, self.num_heads, H // self.num_heads).transpose(1, 2)
                    for t in (q, k, v))  # (B, nh, T, hs)
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attend,  # (B, 1, T, T): causal and not padding
-            dropout_p=self.dropout if self.training else 0.0)  # (B, nh, T, hs)
+        y = trainer.attention(q, k, v, attend, self.dropout)  # attend: (B, 1, T, T)
         return y.transpose(1, 2).reshape(B, T, H)  # (B, T, H)
 
 
@@ -96,7 +94,7 @@ class PointwiseFeedForward(nn.Module):
         super().__init__()
         self.up = nn.Linear(config.hidden_size, config.hidden_size)
         self.down = nn.Linear(config.hidden_size, config.hidden_size)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = trainer.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.down(self.dropout(F.relu(self.up(x)))))  # (B, T, H)
@@ -127,7 +125,7 @@ class SASRecNetwork(nn.Module):
         self.max_len = config.max_len
         self.items = nn.Embedding(n_items + 1, config.hidden_size, padding_idx=0)
         self.positions = nn.Embedding(config.max_len, config.hidden_size)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = trainer.Dropout(config.dropout)
         self.blocks = nn.ModuleList(SelfAttentionBlock(config) for _ in range(config.num_layers))
         self.final_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         for module in self.modules():  # the original's Xavier (Glorot) initialisation
@@ -174,10 +172,12 @@ def sample_negatives(sequences: torch.Tensor, n_items: int, generator: torch.Gen
     matter for users with more than ``max_len + 1`` items or tiny catalogues.
     """
     B, T = sequences.shape
+    in_row = torch.zeros(B, n_items + 1, dtype=torch.bool, device=sequences.device)
+    in_row.scatter_(1, sequences, True)  # (B, n_items + 1): the items of each row
     negatives = torch.randint(1, n_items + 1, (B, T), generator=generator,
                               device=sequences.device)
     for _ in range(max_resamples):
-        hits = (negatives.unsqueeze(-1) == sequences.unsqueeze(1)).any(dim=-1)  # (B, T)
+        hits = in_row.gather(1, negatives)  # (B, T)
         if not bool(hits.any()):
             break
         fresh = torch.randint(1, n_items + 1, (B, T), generator=generator,

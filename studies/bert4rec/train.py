@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from replikit.errors import ReplikitError
@@ -185,6 +186,43 @@ def trim_padding(rows: torch.Tensor, side: str) -> torch.Tensor:
         start = int(used.min()) if len(used) else rows.shape[1]
         return rows[:, start:]
     return rows[:, : int(used.max()) + 1 if len(used) else 0]
+
+
+# --------------------------------------------------------------------------- layers
+
+
+class Dropout(nn.Module):
+    """Inverted dropout, as ``nn.Dropout``, drawn with ``torch.rand`` instead of Bernoulli.
+
+    On a CPU ``nn.Dropout``'s Bernoulli sampling is the most expensive operator of a
+    BERT4Rec step (a fifth of it on ML-100k); uniform draws compared to ``p`` give the same
+    distribution at about a third of the cost. Draws come from the global generator.
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        dropped = torch.rand(x.shape, device=x.device) < self.p
+        return x.masked_fill(dropped, 0.0) * (1.0 / (1.0 - self.p))
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, attend: torch.Tensor,
+              dropout: Dropout) -> torch.Tensor:
+    """softmax(q k^T / sqrt(hs)) v over the allowed keys, with dropout on the weights.
+
+    ``q, k, v``: ``(B, nh, T, hs)``; ``attend``: boolean, broadcastable to
+    ``(B, nh, T, T)``, True where a query may attend to a key (each query needs one).
+    Without dropout, PyTorch's fused kernel computes the same thing faster.
+    """
+    if not dropout.training or dropout.p == 0.0:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attend)
+    weights = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))  # (B, nh, T, T)
+    weights = weights.masked_fill(~attend, -math.inf).softmax(dim=-1)
+    return dropout(weights) @ v  # (B, nh, T, hs)
 
 
 # --------------------------------------------------------------------------- optimiser
