@@ -95,7 +95,7 @@ MODELS = {"bert4rec": BERT4Rec, "sasrec": SASRec}
 def bench_one(name: str, split, threads: int, args) -> dict:
     """Train one model, evaluating validation NDCG@10 after each epoch."""
     torch.set_num_threads(threads)
-    model = MODELS[name]()
+    model = MODELS[name](**args.overrides.get(name, {}))
     histories, targets = split.histories("valid"), split.targets("valid")
     reached = {}
 
@@ -130,6 +130,20 @@ def profile_step(name: str, split, threads: int, rows: int = 20) -> None:
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
 
+def parse_overrides(items: list[str]) -> dict[str, dict]:
+    """``["bert4rec.lr=1e-3"]`` -> ``{"bert4rec": {"lr": 0.001}}`` (numbers parsed)."""
+    overrides: dict[str, dict] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        model, _, field = key.partition(".")
+        try:
+            parsed = float(value) if any(c in value for c in ".e") else int(value)
+        except ValueError:
+            parsed = value
+        overrides.setdefault(model, {})[field] = parsed
+    return overrides
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ratings", type=Path, help="ML-100k u.data")
@@ -141,7 +155,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stop-at-target", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="profile 5 s of each model")
+    parser.add_argument("--set", nargs="+", default=[], metavar="MODEL.FIELD=VALUE",
+                        help="config overrides, e.g. bert4rec.lr=1e-3 sasrec.batch_size=64")
     args = parser.parse_args(argv)
+    args.overrides = parse_overrides(args.set)
 
     split = load_split(args.ratings)
     lengths = np.array([len(h) for h in split.histories("valid")])
@@ -151,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.models:
             profile_step(name, split, args.threads[0])
         return
+    print(f"overrides: {args.overrides or 'none (original ML-1m settings)'}")
     results = [bench_one(name, split, threads, args)
                for threads in args.threads for name in args.models]
     print(f"\n{'model':9} {'threads':>7} {'epochs':>6} {'seq/s':>8} {'train s':>8} "

@@ -139,3 +139,10 @@ def test_score_before_fit_and_empty_budget_are_refused():
         BERT4Rec().score([np.array([1, 2])])
     with pytest.raises(ReplikitError, match="neither epochs nor seconds"):
         BERT4Rec(**TOY).fit(successor_split(n_users=4), seed=0, budget=Budget())
+
+
+def test_epochs_for_steps_converts_the_original_step_count():
+    split = successor_split(n_users=40, n_items=20, max_len=12, seed=8)  # 40 windows
+    model = BERT4Rec(**TOY)  # batch 16, buckets of 16 x 16 rows: 3 batches per epoch
+    assert model.epochs_for_steps(split, steps=30) == 10
+    assert model.epochs_for_steps(split) == 400_000 // 3 + 1

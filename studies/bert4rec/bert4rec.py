@@ -264,14 +264,30 @@ class BERT4Rec:
         self.n_items = int(split.n_items)
         torch.manual_seed(seed)  # the initial weights
         self.network = BERT4RecNetwork(self.n_items + 2, self.config).to(self.device)
-        histories = [h for h in split.histories(train_stage) if len(h) > 0]
-        step = max(1, int(self.config.sliding_step * self.config.max_len))
-        windows = trainer.sliding_windows(histories, self.config.max_len, step)
-        examples = trainer.pad_sequences(windows, self.config.max_len, side="right")
+        examples = self._examples(split, train_stage)
         log = trainer.train(self.network, examples.to(self.device), self._batch_loss,
                             self.config.settings(), budget=budget, seed=seed,
                             device=self.device, on_epoch=on_epoch)
         return {**log, "model": self.name, "config": asdict(self.config)}
+
+    def _examples(self, split, train_stage: str) -> torch.Tensor:
+        """Right-padded training windows ``(N, max_len)`` of the non-empty histories."""
+        histories = [h for h in split.histories(train_stage) if len(h) > 0]
+        step = max(1, int(self.config.sliding_step * self.config.max_len))
+        windows = trainer.sliding_windows(histories, self.config.max_len, step)
+        return trainer.pad_sequences(windows, self.config.max_len, side="right")
+
+    def epochs_for_steps(self, split, steps: int | None = None,
+                         train_stage: str = "valid") -> int:
+        """Epochs that make ``steps`` optimiser steps (default: the original 400,000).
+
+        The original counts steps, our budget counts epochs; this converts, e.g. for the
+        'paper' profile.
+        """
+        settings = self.config.settings()
+        per_epoch = trainer.batches_per_epoch(len(self._examples(split, train_stage)),
+                                              settings.batch_size, settings.bucket_factor)
+        return math.ceil((steps or self.config.num_train_steps) / per_epoch)
 
     def _batch_loss(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Cross-entropy over the whole vocabulary at the masked positions (3.6)."""

@@ -47,6 +47,7 @@ class SASRecConfig:
     batch_size: int = 128  # batch_size
     lr: float = 1e-3  # lr; Adam with beta2 = 0.98 (model.py)
     weight_decay: float = 0.0  # l2_emb = 0.0: no regularisation
+    num_epochs: int = 201  # num_epochs: the original's training length (a budget, not used here)
     max_resamples: int = 8  # negatives drawn again while they hit the sequence (see below)
     layer_norm_eps: float = 1e-8  # modules.normalize epsilon
     amp: str = "off"  # CUDA only: "bf16"/"fp16" autocast; off until shown to keep metrics
