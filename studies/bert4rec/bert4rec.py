@@ -133,7 +133,7 @@ class PositionwiseFeedForward(nn.Module):
         self.down = nn.Linear(config.intermediate_size, config.hidden_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Exact (erf) GELU; the original's tanh approximation differs by < 1e-3.
+        # The exact (erf) GELU, as the original modeling.py.
         return self.down(F.gelu(self.up(x)))  # (B, T, H)
 
 
