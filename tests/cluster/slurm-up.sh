@@ -29,9 +29,11 @@ RUN_DIR=/run/slurm-replikit
 
 say() { printf 'slurm-up: %s\n' "$*"; }
 die() { printf 'slurm-up: error: %s\n' "$*" >&2; exit 1; }
+# Exit 77 means "a cluster cannot be set up here" (tests skip), as opposed to a failure.
+cannot() { printf 'slurm-up: cannot set up: %s\n' "$*" >&2; exit 77; }
 
 require_root() {
-    [ "$(id -u)" -eq 0 ] || die "needs root (it installs packages and starts daemons); run it with sudo"
+    [ "$(id -u)" -eq 0 ] || cannot "needs root (it installs packages and starts daemons); run it with sudo"
 }
 
 install_packages() {
@@ -41,13 +43,13 @@ install_packages() {
     command -v sbatch >/dev/null || missing+=(slurm-client)
     command -v munged >/dev/null || missing+=(munge)
     [ "${#missing[@]}" -eq 0 ] && return 0
-    command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+    command -v apt-get >/dev/null || cannot "missing ${missing[*]} and no apt-get to install them"
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     # policy-rc.d stops the packages' own service start-up; this script starts the daemons.
     apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
         || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
-        || die "apt-get could not install ${missing[*]}"
+        || cannot "apt-get could not install ${missing[*]}"
 }
 
 start_munge() {
