@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from replikit import __version__
 from replikit.errors import ReplikitError
+from replikit.fileio import write_text
 from replikit.manifest import json_schema, list_studies, load_study
 
 Command = Callable[[argparse.Namespace], int]
@@ -31,6 +34,39 @@ def cmd_list(args: argparse.Namespace) -> int:
         study = load_study(name, args.root)
         print(f"{name:<16} {study.paper.venue:<40} {study.paper.title}")
     return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    folder = scaffold_study(args.name, Path(args.root), title=args.title, year=args.year)
+    print(f"created {folder}/ from templates/study/; next: edit study.yaml, then "
+          f"'replikit validate {args.name}' and 'snakemake -n study={args.name}'")
+    return 0
+
+
+def scaffold_study(name: str, root: Path, *, title: str, year: int) -> Path:
+    """Copy ``templates/study/`` to ``studies/<name>/``, filling in the name."""
+    import jinja2
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ReplikitError(
+            "a study name is letters, digits, '.', '_' and '-'", found=repr(name),
+            fix="choose a name like 'bert4rec' or 'resnet-cifar10'",
+        )
+    folder = root / "studies" / name
+    if folder.exists():
+        raise ReplikitError("the study exists already", where=str(folder),
+                            fix="choose another name, or edit the existing study")
+    templates = root / "templates" / "study"
+    if not templates.is_dir():
+        raise ReplikitError("no study templates found", where=str(templates),
+                            fix="run replikit from the project folder (or pass --root)")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=False,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    folder.mkdir(parents=True)
+    for template in sorted(p.name for p in templates.iterdir() if p.is_file()):
+        text = env.get_template(template).render(name=name, title=title, year=year)
+        write_text(folder / template, text)
+    return folder
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -55,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the studies")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("new", help="start a study from templates/study/")
+    p.add_argument("name", help="folder name under studies/")
+    p.add_argument("--title", default="Title of the paper", help="the paper's title")
+    p.add_argument("--year", type=int, default=2020, help="the paper's year")
+    p.set_defaults(func=cmd_new)
+
     p = sub.add_parser("schema", help="print the manifest's JSON Schema")
     p.set_defaults(func=cmd_schema)
 
@@ -71,7 +113,13 @@ def _register(sub: argparse._SubParsersAction) -> None:
 
 
 # Modules that contribute commands (each with an ``add_commands(subparsers)`` function).
-_FEATURE_MODULES: list[str] = []
+_FEATURE_MODULES: list[str] = [
+    "replikit.artifacts",
+    "replikit.ledger",
+    "replikit.contacts",
+    "replikit.letters",
+    "replikit.zotero",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,31 @@
+# replikit: one reproducibility study of one paper, from artifacts to report.
+#   snakemake --cores 8 --config study=<name>     (or the short form: study=<name>)
+# Stages, one file each under workflow/rules/: fetch -> environment -> run -> evaluate -> report.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "workflow/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/fetch.smk"
+include: "workflow/rules/environment.smk"
+include: "workflow/rules/run.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    input:
+        get_final_outputs,
+    default_target: True
+
+
+onsuccess:
+    print_verdicts(config["study"])

@@ -1,0 +1,151 @@
+"""What the Snakemake workflow asks of a study: paths, targets and per-job parameters.
+
+``workflow/rules/common.smk`` calls these functions, so the logic is tested here rather than
+inside Snakemake files. Every path is keyed by the study's name, so jobs never depend on
+the ``study`` config value (which matters on a cluster, where each job is re-invoked with
+its target files only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from replikit.manifest import Study, load_study
+
+RESULTS = "results"
+REPORTS = "reports"
+RESOURCES = "resources"
+LOGS = "logs"
+SHORTFORM = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)=(?P<value>.*)$")
+
+
+def split_shortform(targets: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+    """Split ``key=value`` words off Snakemake's targets.
+
+    ``snakemake --cores 8 study=bert4rec`` hands ``study=bert4rec`` to Snakemake as a target
+    file; the workflow treats such words as ``--config`` entries instead. Values are parsed
+    as YAML scalars, as ``--config`` does (``strict=true`` becomes a boolean).
+
+    >>> split_shortform(["study=bert4rec", "strict=true", "results/x/claims.csv"])
+    ({'study': 'bert4rec', 'strict': True}, ['results/x/claims.csv'])
+    """
+    import yaml
+
+    config: dict[str, Any] = {}
+    remaining = []
+    for target in targets:
+        match = SHORTFORM.match(target)
+        if match and "/" not in match["key"]:
+            config[match["key"]] = yaml.safe_load(match["value"]) if match["value"] else ""
+        else:
+            remaining.append(target)
+    return config, remaining
+
+
+def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = None) -> None:
+    """Make ``snakemake study=x`` mean ``snakemake --config study=x``.
+
+    Snakemake parses the Snakefile before it hands the targets to the workflow, so the
+    targets cannot be read at parse time. Instead the workflow object's class is given a
+    ``dag_settings`` setter that, when Snakemake assigns the settings, moves ``key=value``
+    targets into ``config`` (and calls ``on_config``, e.g. to validate it again). Rules must
+    therefore read ``config`` in input functions or lambdas, never at parse time.
+    """
+    base = type(workflow)
+
+    class ShortformWorkflow(base):  # type: ignore[misc, valid-type]
+        @property
+        def dag_settings(self):
+            return self.__dict__.get("_shortform_dag_settings")
+
+        @dag_settings.setter
+        def dag_settings(self, settings):
+            if settings is not None:
+                updates, remaining = split_shortform(settings.targets)
+                if updates:
+                    config.update(updates)
+                    settings.targets = frozenset(remaining)
+                    if on_config is not None:
+                        on_config(config)
+            self.__dict__["_shortform_dag_settings"] = settings
+
+    ShortformWorkflow.__name__ = base.__name__
+    workflow.__class__ = ShortformWorkflow
+
+
+@cache
+def study(name: str) -> Study:
+    """The validated manifest of ``name``, loaded once per Snakemake process."""
+    return load_study(name)
+
+
+def artifact_record(study_name: str, artifact: str) -> str:
+    return f"{RESULTS}/{study_name}/artifacts/{artifact}.json"
+
+
+def run_record(study_name: str, experiment: str, seed: int) -> str:
+    return f"{RESULTS}/{study_name}/runs/{experiment}/seed={seed}/metrics.json"
+
+
+def run_records(study_name: str) -> list[str]:
+    """Every run of every experiment that a claim uses, one per seed."""
+    s = study(study_name)
+    used = {name for claim in s.claims for name in claim.experiments()}
+    return [
+        run_record(study_name, name, seed)
+        for name, exp in s.experiments.items() if name in used
+        for seed in exp.seeds
+    ]
+
+
+def artifact_records(study_name: str) -> list[str]:
+    return [artifact_record(study_name, name) for name in study(study_name).artifacts]
+
+
+def needed_artifact_records(study_name: str, experiment: str) -> list[str]:
+    return [artifact_record(study_name, a) for a in study(study_name).experiments[experiment].needs]
+
+
+def study_code(study_name: str) -> list[str]:
+    """The study's own Python files: a change to any of them re-runs its experiments."""
+    return sorted(str(p) for p in Path("studies", study_name).glob("*.py"))
+
+
+def artifact_params(study_name: str, artifact: str) -> dict[str, Any]:
+    return study(study_name).artifacts[artifact].model_dump(mode="json")
+
+
+def experiment_params(study_name: str, experiment: str) -> dict[str, Any]:
+    return study(study_name).experiments[experiment].model_dump(mode="json")
+
+
+def final_outputs(study_name: str, formats: Iterable[str] = ("html", "pdf")) -> list[str]:
+    return [f"{REPORTS}/{study_name}/report.{fmt}" for fmt in formats]
+
+
+@contextlib.contextmanager
+def script_logging(log_path: str | Path) -> Iterator[logging.Logger]:
+    """Send a workflow script's logging, stdout and stderr to its Snakemake log file."""
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as handle:
+        handler = logging.StreamHandler(handle)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
+            try:
+                yield logging.getLogger("replikit.workflow")
+            except Exception:
+                logging.getLogger("replikit.workflow").exception("the job failed")
+                raise
+            finally:
+                root.removeHandler(handler)
+                sys.stdout.flush()

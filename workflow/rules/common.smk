@@ -1,0 +1,70 @@
+# Helpers for the stage files: config validation and input functions. The logic lives in
+# replikit.workflow, where tests reach it.
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from replikit import workflow as rk
+from replikit.errors import ReplikitError
+
+
+# Absolute, because check_config also runs after parsing (see accept_shortform below).
+CONFIG_SCHEMA = str(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+
+
+def check_config(config):
+    validate(config, schema=CONFIG_SCHEMA)
+    try:
+        rk.study(config["study"])
+    except ReplikitError as error:
+        raise WorkflowError(str(error))
+
+
+check_config(config)
+# `snakemake study=x` passes "study=x" as a target; take such words as config entries.
+rk.accept_shortform(workflow, config, on_config=check_config)
+
+
+wildcard_constraints:
+    study=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    artifact=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    experiment=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    seed=r"\d+",
+
+
+def get_final_outputs(wildcards):
+    return rk.final_outputs(config["study"], config["formats"])
+
+
+def get_artifact_params(wildcards):
+    return rk.artifact_params(wildcards.study, wildcards.artifact)
+
+
+def get_experiment_params(wildcards):
+    return rk.experiment_params(wildcards.study, wildcards.experiment)
+
+
+def get_needed_artifacts(wildcards):
+    return rk.needed_artifact_records(wildcards.study, wildcards.experiment)
+
+
+def get_study_code(wildcards):
+    return rk.study_code(wildcards.study)
+
+
+def get_run_records(wildcards):
+    return rk.run_records(wildcards.study)
+
+
+def get_artifact_records(wildcards):
+    return rk.artifact_records(wildcards.study)
+
+
+def get_threads(wildcards):
+    return rk.study(wildcards.study).experiments[wildcards.experiment].resources.threads
+
+
+def print_verdicts(study_name):
+    from replikit.ledger import print_status
+
+    print_status(study_name)

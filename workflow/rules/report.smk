@@ -1,0 +1,37 @@
+rule write_report_source:
+    """The Quarto source, its figures and tables; it renders precomputed results only."""
+    input:
+        ledger="results/{study}/claims.csv",
+        runs=get_run_records,
+        artifacts=get_artifact_records,
+        env="results/{study}/env.json",
+        manifest="studies/{study}/study.yaml",
+    output:
+        qmd="reports/{study}/report.qmd",
+        quarto="reports/{study}/_quarto.yml",
+        figures=directory("reports/{study}/figures"),
+        tables=directory("reports/{study}/tables"),
+    conda:
+        "../../envs/replikit.yaml"
+    log:
+        "logs/{study}/report_source.log",
+    script:
+        "../scripts/write_report.py"
+
+
+rule render_report:
+    """quarto render when Quarto is installed; otherwise pandoc (HTML, typst PDF, DOCX, LaTeX)."""
+    input:
+        qmd="reports/{study}/report.qmd",
+        quarto="reports/{study}/_quarto.yml",
+        figures="reports/{study}/figures",
+    output:
+        report="reports/{study}/report.{format}",
+    conda:
+        "../../envs/replikit.yaml"
+    log:
+        "logs/{study}/render_{format}.log",
+    wildcard_constraints:
+        format="html|pdf|docx|tex",
+    script:
+        "../scripts/render_report.py"

@@ -1,0 +1,18 @@
+rule run_experiment:
+    """One experiment with one seed; a missing artifact gives a 'not run' record, not an error."""
+    input:
+        artifacts=get_needed_artifacts,
+        code=get_study_code,
+    output:
+        record="results/{study}/runs/{experiment}/seed={seed}/metrics.json",
+    params:
+        experiment=get_experiment_params,
+    conda:
+        "../../envs/replikit.yaml"
+    log:
+        "logs/{study}/runs/{experiment}/seed={seed}.log",
+    benchmark:
+        "benchmarks/{study}/runs/{experiment}/seed={seed}.tsv"
+    threads: get_threads
+    script:
+        "../scripts/run_experiment.py"

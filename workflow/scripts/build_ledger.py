@@ -1,0 +1,14 @@
+"""Snakemake script: turn run records into the claims ledger (see replikit.ledger)."""
+
+from replikit.fileio import read_json
+from replikit.ledger import build_ledger, hardware_comparability, write_ledger
+from replikit.workflow import script_logging, study
+
+with script_logging(snakemake.log[0]):
+    comparable, note = hardware_comparability(read_json(snakemake.input.env))
+    records = [read_json(path) for path in snakemake.input.runs]
+    ledger = build_ledger(
+        study(snakemake.wildcards.study), records,
+        hardware_comparable=comparable, hardware_note=note,
+    )
+    write_ledger(ledger, snakemake.output.ledger)

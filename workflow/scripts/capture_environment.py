@@ -1,0 +1,13 @@
+"""Snakemake script: record the actual environment next to the declared hardware."""
+
+from replikit.environment import capture, compare, hardware_note, timing_comparable
+from replikit.fileio import write_json
+from replikit.workflow import script_logging, study
+
+with script_logging(snakemake.log[0]):
+    env = capture()
+    rows = compare(study(snakemake.wildcards.study).hardware.declared, env)
+    env["declared_vs_actual"] = rows
+    env["hardware_comparable"] = timing_comparable(rows)
+    env["hardware_note"] = hardware_note(rows)
+    write_json(snakemake.output.env, env)

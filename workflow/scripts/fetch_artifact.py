@@ -1,0 +1,13 @@
+"""Snakemake script: fetch one artifact and write its record (see replikit.artifacts)."""
+
+from replikit.artifacts import fetch_artifact
+
+from replikit.fileio import write_json
+from replikit.workflow import script_logging, study
+
+with script_logging(snakemake.log[0]):
+    record = fetch_artifact(
+        study(snakemake.wildcards.study), snakemake.wildcards.artifact, snakemake.params.dest,
+        strict=snakemake.params.strict,
+    )
+    write_json(snakemake.output.record, record)
