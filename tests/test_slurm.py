@@ -32,6 +32,7 @@ from replikit.fileio import read_json
 REPO = Path(__file__).resolve().parents[1]
 UP = REPO / "tests" / "cluster" / "slurm-up.sh"
 DOWN = REPO / "tests" / "cluster" / "slurm-down.sh"
+LEDGER = "results/tiny/claims.csv"
 SKIP_CODE = 77  # slurm-up.sh: "cannot set a cluster up here", as opposed to a failure
 
 
@@ -70,67 +71,72 @@ name: tiny
 summary: A made-up study whose runs square numbers, for the cluster test.
 paper: {title: Squares, authors: [A. Author], venue: Test 2024, year: 2024}
 hardware:
-  declared: {cpu: any, gpus: 0}
+  declared: {cpu: any}
 experiments:
   square:
-    description: square a number
+    description: square the seed
     implementation: reimplementation
     runner: ours.py:square
     seeds: [1, 2, 3]
     resources: {mem_mb: 300, runtime: 7, threads: 1}
   broken:
-    description: fails while the file BROKEN exists
+    description: fails while the file BROKEN exists in the study folder
     implementation: reimplementation
     runner: ours.py:broken
     seeds: [0]
   stuck:
-    description: hangs while the file STUCK exists, until someone cancels it
+    description: hangs while the file STUCK exists in the study folder, until cancelled
     implementation: reimplementation
     runner: ours.py:stuck
     seeds: [0]
 claims:
-  - {id: C1, text: "squares", source: T1, metric: value, reported: 4, tolerance: {absolute: 0},
-     levels: {re-implement: square}}
+  - {id: C1, text: squares, source: T1, metric: value, reported: 4.7,
+     tolerance: {absolute: 1}, levels: {re-implement: square}}
+  - {id: C2, text: zero, source: T1, metric: value, reported: 0,
+     tolerance: {absolute: 0}, levels: {re-implement: broken}}
+  - {id: C3, text: zero, source: T1, metric: value, reported: 0,
+     tolerance: {absolute: 0}, levels: {re-implement: stuck}}
 """
 
-# The workflow under test: one job per experiment and seed, resources from the manifest
-# through replikit.resources, exactly as workflow/rules/run.smk asks for them.
-SNAKEFILE = """\
-import json, os, time
-from replikit.manifest import load_study
-from replikit.resources import RESOURCE_KEYS, resource_getter
+RUNNERS = """\
+\"\"\"Runners of the cluster test's study; each records the SLURM job it ran in.\"\"\"
+import os
+import time
 
-def get_study(name):
-    return load_study(name)
 
-rule all:
-    input:
-        expand("results/tiny/runs/square/seed={seed}/metrics.json", seed=[1, 2, 3]),
-        "results/tiny/runs/broken/seed=0/metrics.json",
-        "results/tiny/runs/stuck/seed=0/metrics.json",
+def _result(value):
+    return {"metrics": {"value": value}, "extra": {"slurm_job_id": os.environ.get("SLURM_JOB_ID")}}
 
-rule run_experiment:
-    output: "results/{study}/runs/{experiment}/seed={seed}/metrics.json"
-    resources: **{key: resource_getter(key, get_study, config) for key in RESOURCE_KEYS}
-    run:
-        if wildcards.experiment == "broken" and os.path.exists("BROKEN"):
-            raise ValueError("run 'broken' failed on purpose: the file BROKEN exists")
-        deadline = time.monotonic() + 120
-        while wildcards.experiment == "stuck" and os.path.exists("STUCK"):
-            assert time.monotonic() < deadline, "nobody cancelled the stuck run"
-            time.sleep(1)
-        seed = int(wildcards.seed)
-        record = {"value": seed * seed, "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
-        with open(output[0], "w") as handle:
-            json.dump(record, handle)
+
+def square(context):
+    return _result(context.seed * context.seed)
+
+
+def broken(context):
+    if (context.study.dir / "BROKEN").exists():
+        raise ValueError("run 'broken' failed on purpose: the file BROKEN exists")
+    return _result(0)
+
+
+def stuck(context):
+    deadline = time.monotonic() + 120
+    while (context.study.dir / "STUCK").exists():
+        assert time.monotonic() < deadline, "nobody cancelled the stuck run"
+        time.sleep(1)
+    return _result(0)
 """
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    (tmp_path / "studies" / "tiny").mkdir(parents=True)
-    (tmp_path / "studies" / "tiny" / "study.yaml").write_text(STUDY)
-    (tmp_path / "Snakefile").write_text(SNAKEFILE)
+    """A copy of the repository's workflow with the tiny study beside it."""
+    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+    shutil.copytree(REPO / "workflow", tmp_path / "workflow",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    study = tmp_path / "studies" / "tiny"
+    study.mkdir(parents=True)
+    (study / "study.yaml").write_text(STUDY)
+    (study / "ours.py").write_text(RUNNERS)
     return tmp_path
 
 
@@ -142,7 +148,7 @@ def run_snakemake(workdir: Path, cancel: str | None = None) -> subprocess.Comple
     """
     command = [
         sys.executable, "-m", "snakemake", "--profile", str(REPO / "profiles" / "slurm"),
-        "--directory", str(workdir), "--snakefile", str(workdir / "Snakefile"),
+        "--directory", str(workdir), LEDGER, "--config", "study=tiny",
         # The test cluster keeps no accounting database: query job states with squeue
         # (it keeps finished jobs for MinJobAge=600 s) and submit without an account.
         "--slurm-status-command", "squeue", "--slurm-no-account",
@@ -195,7 +201,7 @@ def slurm_job(job_id: str) -> dict[str, str]:
 
 def reported_failures(log: str) -> dict[str, Path]:
     """SLURM job id -> SLURM log path, for each failure Snakemake reported."""
-    pattern = r"SLURM-job '(\d+)' failed.*?\n\s+log: (\S+\.log)"
+    pattern = r"SLURM-job '(\d+)' failed.*?\n\s+log: [^\n]*?(\S+/slurm_logs/\S+\.log)"
     return {job: Path(path) for job, path in re.findall(pattern, log, re.S)}
 
 
@@ -204,23 +210,25 @@ def reported_failures(log: str) -> dict[str, Path]:
 def test_study_runs_on_slurm_reports_failures_and_resumes(
     slurm_cluster: None, workdir: Path
 ) -> None:
-    (workdir / "BROKEN").write_text("remove me to let the run succeed\n")
-    (workdir / "STUCK").write_text("remove me to let the run finish\n")
+    study = workdir / "studies" / "tiny"
+    (study / "BROKEN").write_text("remove me to let the run succeed\n")
+    (study / "STUCK").write_text("remove me to let the run finish\n")
     first = run_snakemake(workdir, cancel="_stuck_0")
     log = first.stderr
 
-    # Submitted with sbatch, carrying the manifest's memory and run time.
+    # Jobs are submitted with sbatch; the runs carry the manifest's memory and run time.
     assert "sbatch call: sbatch" in log, log[-3000:]
     assert re.search(r"sbatch call: sbatch .*-t 7 .*--mem 300", log), log[-3000:]
-    assert len(submitted_job_ids(log)) == 5, log[-3000:]
+    assert len(submitted_job_ids(log)) >= 5, log[-3000:]  # 5 runs, the environment record
 
     # The three good runs finished on the cluster with what the manifest asked for.
     assert first.returncode != 0
     runs = workdir / "results" / "tiny" / "runs"
-    records = {s: read_json(runs / "square" / f"seed={s}" / "metrics.json") for s in (1, 2, 3)}
-    assert [records[s]["value"] for s in (1, 2, 3)] == [1, 4, 9]
-    for record in records.values():
-        job = slurm_job(record["slurm_job_id"])
+    squares = [runs / "square" / f"seed={s}" / "metrics.json" for s in (1, 2, 3)]
+    records = [read_json(path) for path in squares]
+    assert [r["metrics"]["value"] for r in records] == [1, 4, 9]
+    for record in records:
+        job = slurm_job(record["extra"]["slurm_job_id"])
         assert (job["JobState"], job["MinMemoryNode"], job["TimeLimit"]) == (
             "COMPLETED", "300M", "00:07:00")
 
@@ -232,34 +240,36 @@ def test_study_runs_on_slurm_reports_failures_and_resumes(
     assert states["CANCELLED"].is_file()
     for experiment in ("broken", "stuck"):
         assert not (runs / experiment / "seed=0" / "metrics.json").exists()
+    assert not (workdir / LEDGER).exists()
 
-    # Remove the causes and re-run: only those two are submitted; finished runs are kept.
-    (workdir / "BROKEN").unlink()
-    (workdir / "STUCK").unlink()
-    stamps = {s: (runs / "square" / f"seed={s}" / "metrics.json").stat().st_mtime_ns
-              for s in (1, 2, 3)}
+    # Remove the causes and re-run: the two runs and the ledger are submitted; the finished
+    # runs are kept as they were.
+    (study / "BROKEN").unlink()
+    (study / "STUCK").unlink()
+    stamps = [path.stat().st_mtime_ns for path in squares]
     second = run_snakemake(workdir)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert len(submitted_job_ids(second.stderr)) == 2, second.stderr[-3000:]
+    resubmitted = re.findall(r"rule (\w+):\n(?:.*\n)*?\s+wildcards: (.*)", second.stderr)
+    assert len(submitted_job_ids(second.stderr)) == 3, resubmitted
+    assert [path.stat().st_mtime_ns for path in squares] == stamps
     for experiment in ("broken", "stuck"):
-        assert read_json(runs / experiment / "seed=0" / "metrics.json")["value"] == 0
-    assert stamps == {s: (runs / "square" / f"seed={s}" / "metrics.json").stat().st_mtime_ns
-                      for s in (1, 2, 3)}
+        assert read_json(runs / experiment / "seed=0" / "metrics.json")["metrics"]["value"] == 0
+    assert (workdir / LEDGER).read_text().startswith("claim_id,")
 
 
 def test_dry_run_shows_the_run_resources(workdir: Path) -> None:
     """No cluster needed: a dry run through the profile lists each run's SLURM resources."""
-    study = workdir / "studies" / "tiny" / "study.yaml"
-    study.write_text(study.read_text().replace("{mem_mb: 300,", "{gpus: 1, mem_mb: 300,"))
+    manifest = workdir / "studies" / "tiny" / "study.yaml"
+    manifest.write_text(manifest.read_text().replace("{mem_mb: 300,", "{gpus: 1, mem_mb: 300,"))
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--profile", str(REPO / "profiles" / "slurm"),
-         "--directory", str(workdir), "--snakefile", str(workdir / "Snakefile"),
-         "--config", "slurm={partition: short, gpu_partition: gpu}"],
+         "--directory", str(workdir), LEDGER,
+         "--config", "study=tiny", "slurm={partition: short, gpu_partition: gpu}"],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
-    lines = [line for line in out.splitlines() if line.strip().startswith("resources:")]
+    lines = [line for line in out.splitlines() if "slurm_partition=" in line]
     gpu_runs = [line for line in lines if "gpu=1" in line]
     assert len(gpu_runs) == 3, lines
     for line in gpu_runs:
