@@ -29,6 +29,11 @@ import pytest
 
 from replikit.fileio import read_json
 
+pytest.importorskip(
+    "snakemake_executor_plugin_slurm",
+    reason="snakemake-executor-plugin-slurm is not installed (pip install it to run on SLURM)",
+)
+
 REPO = Path(__file__).resolve().parents[1]
 UP = REPO / "tests" / "cluster" / "slurm-up.sh"
 DOWN = REPO / "tests" / "cluster" / "slurm-down.sh"
