@@ -2,11 +2,10 @@
 
 from pathlib import Path
 
+from replikit.fileio import read_json
 from replikit.ledger import read_ledger
 from replikit.report import write_report_source
-from replikit.verdicts import rules_markdown
-
-from replikit.fileio import read_json
+from replikit.verdicts import render_rules
 from replikit.workflow import script_logging, study
 
 with script_logging(snakemake.log[0]):
@@ -16,6 +15,6 @@ with script_logging(snakemake.log[0]):
         [read_json(path) for path in snakemake.input.runs],
         [read_json(path) for path in snakemake.input.artifacts],
         read_json(snakemake.input.env),
-        rules_markdown(),
+        render_rules(),
         Path(snakemake.output.qmd).parent,
     )

@@ -1,0 +1,199 @@
+"""Tests for replikit.report: the report source shows the ledger's numbers, traced to files."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from _report_helpers import RULES, build_results, study_dict
+
+from replikit.errors import ReplikitError
+from replikit.report import (
+    load_ledger,
+    measurement_samples,
+    summary_paragraph,
+    time_statement,
+    verdict_counts,
+    write_report_from_results,
+    write_report_source,
+)
+
+SECTIONS = ["## The study", "## Verification matrix", "## Drift from the reported values",
+            "### Seed variance", "## Claims in detail", "## Time claims", "## Artifacts",
+            "## Environment", "## Deviations from the paper", "## Verdict rules"]
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fake")
+    results = build_results(root, 1)
+    out = root / "reports" / "fakestudy"
+    qmd = write_report_from_results(results["study"], results["results"], RULES, out)
+    return {**results, "qmd": qmd, "out": out, "text": qmd.read_text(encoding="utf-8")}
+
+
+def test_writes_source_config_figures_and_tables(fake):
+    out = fake["out"]
+    for name in ["report.qmd", "_quarto.yml", "style.css", "figures/matrix-1.png",
+                 "figures/drift-1.png", "figures/seed-variance-1.png", "tables/ledger.csv",
+                 "tables/verdict_counts.csv", "tables/verdict_matrix.csv",
+                 "tables/measurements.csv", "tables/artifacts.csv", "tables/hardware.csv",
+                 "tables/software.csv", "tables/time_claims.csv", "tables/deviations.csv"]:
+        assert (out / name).is_file(), name
+    assert "embed-resources: true" in (out / "_quarto.yml").read_text()
+
+
+def test_every_section_is_present_in_order(fake):
+    positions = [fake["text"].index(s) for s in SECTIONS]
+    assert positions == sorted(positions)
+    assert '::: {.callout-note title="Verdict summary"}' in fake["text"]
+
+
+def test_every_referenced_file_exists(fake):
+    referenced = set(re.findall(r"\]\((figures/[^)]+)\)", fake["text"]))
+    referenced |= set(re.findall(r"`(tables/[\w.-]+\.csv)`", fake["text"]))
+    assert {"figures/matrix-1.png", "figures/drift-1.png", "tables/ledger.csv"} <= referenced
+    for name in referenced:
+        assert (fake["out"] / name).is_file(), name
+
+
+def test_rules_are_verbatim(fake):
+    assert RULES.strip() in fake["text"]
+
+
+def test_claim_detail_shows_the_ledger_numbers(fake):
+    row = fake["ledger"].query("claim_id == '100k-svd-rmse' and level == 're-run'").iloc[0]
+    text = fake["text"]
+    # decimals 3 in the paper -> measurements printed with 5
+    assert f"{row['mean']:.5f} ± {row['sd']:.5f} (n = 5)" in text
+    assert f"\\[{row['ci_low']:.5f}, {row['ci_high']:.5f}\\]" in text  # brackets escaped
+    assert f"{row['drift_abs']:+.5f} ({row['drift_rel'] * 100:+.2f}%)" in text
+    assert "SVD has RMSE 0.934 on MovieLens 100k" in text
+    traced = pd.read_csv(fake["out"] / "tables" / "ledger.csv")
+    assert traced["mean"].tolist() == pytest.approx(fake["ledger"]["mean"].tolist(),
+                                                    nan_ok=True)
+
+
+def test_report_copies_numbers_and_never_recomputes_them(fake, tmp_path):
+    ledger = fake["ledger"].copy()
+    rerun = (ledger["claim_id"] == "100k-svd-rmse") & (ledger["level"] == "re-run")
+    ledger.loc[rerun, "mean"] = 0.5  # disagrees with the runs on purpose
+    qmd = write_report_source(fake["study"], ledger, fake["runs"], fake["artifacts"],
+                              fake["env"], RULES, tmp_path / "r")
+    assert "0.50000 ± " in qmd.read_text()
+
+
+def test_summary_counts_the_verdicts(fake):
+    text = summary_paragraph(fake["study"], fake["ledger"])
+    assert text.startswith("We checked 2 claims of *A benchmark of rating predictors*")
+    assert "in 4 checks" in text
+    assert "At the re-run level (2 checks): 1 reproduced, 1 inconclusive." in text
+    assert "Of 1 time check, 0 are comparable" in text
+    counts = verdict_counts(fake["ledger"]).set_index("level")
+    assert counts.loc["all levels", "checks"] == 4
+    assert counts.loc["re-run", "reproduced"] == 1
+
+
+def test_time_statement_names_the_hardware_difference(fake):
+    text = time_statement(fake["ledger"], fake["env"])
+    assert text.startswith("None of the time claims is comparable because the hardware")
+    assert "declared intel i5 11th Gen 2.60GHz, actual AMD EPYC 7B13" in text
+    assert "| no " in fake["text"] or "| no |" in fake["text"]
+
+
+def test_artifacts_and_environment(fake):
+    text = fake["text"]
+    assert "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490" in text
+    assert "pypi: recbole==1.2.1" in text
+    assert "no source reachable offline" in text
+    assert "| cpu | intel i5 11th Gen 2.60GHz | AMD EPYC 7B13 | no |" in text
+    assert "| `scikit-surprise` | 1.1.2 | 1.1.5 |" in text
+    assert "scikit-surprise 1.1.5 instead of 1.1.2" in text
+    detail = text[text.index("### 100k-svd-time"):text.index("## Time claims")]
+    assert "Deviations that apply to this claim: timed on a shared server, not a laptop." in \
+        detail
+
+
+def test_samples_are_per_fold_or_per_seed(fake):
+    samples = measurement_samples(fake["ledger"], fake["runs"])
+    rerun = samples[(samples["claim_id"] == "100k-svd-rmse") & (samples["level"] == "re-run")]
+    assert rerun["fold"].tolist() == [0, 1, 2, 3, 4]
+    seeds = samples[(samples["level"] == "generalize")]
+    assert seeds["seed"].tolist() == [1, 2, 3, 4, 5]
+    assert seeds["fold"].isna().all()
+    assert set(samples["claim_id"]) == {"100k-svd-rmse"}  # time claims have no dots
+
+
+def test_samples_follow_the_ledger_seeds(fake):
+    ledger = fake["ledger"].copy()
+    ledger.loc[ledger["level"] == "generalize", "seeds"] = "2;4"
+    samples = measurement_samples(ledger, fake["runs"])
+    assert samples[samples["level"] == "generalize"]["seed"].tolist() == [2, 4]
+
+
+def test_output_is_deterministic(fake, tmp_path):
+    again = write_report_from_results(fake["study"], fake["results"], RULES, tmp_path / "r")
+    assert again.read_text() == fake["text"]
+    for name in ["figures/matrix-1.png", "figures/drift-1.png", "tables/ledger.csv"]:
+        assert (tmp_path / "r" / name).read_bytes() == (fake["out"] / name).read_bytes()
+
+
+def test_markdown_special_characters_are_escaped(fake, tmp_path):
+    data = study_dict(1)
+    data["claims"][0]["text"] = "RMSE | MAE is $0.934 with *defaults* <5-fold>"
+    study = type(fake["study"]).model_validate(data)
+    qmd = write_report_source(study, fake["ledger"], fake["runs"], fake["artifacts"],
+                              fake["env"], RULES, tmp_path / "r")
+    assert r"RMSE \| MAE is \$0.934 with \*defaults\* \<5-fold\>" in qmd.read_text()
+
+
+def test_unknown_verdict_is_an_error(fake):
+    bad = fake["ledger"].copy()
+    bad.loc[0, "verdict"] = "sort of"
+    with pytest.raises(ReplikitError, match=r"verdicts the report does not know[\s\S]*sort of"):
+        load_ledger(bad)
+
+
+def test_missing_ledger_file_and_columns_are_errors(fake, tmp_path):
+    with pytest.raises(ReplikitError, match="claims ledger does not exist"):
+        load_ledger(tmp_path / "claims.csv")
+    with pytest.raises(ReplikitError, match=r"missing \['sd'\]"):
+        load_ledger(fake["ledger"].drop(columns=["sd"]))
+
+
+def test_claims_the_study_does_not_declare_are_an_error(fake, tmp_path):
+    ledger = fake["ledger"].copy()
+    ledger.loc[0, "claim_id"] = "stranger"
+    with pytest.raises(ReplikitError, match="does not declare"):
+        write_report_source(fake["study"], ledger, [], [], {}, RULES, tmp_path / "r")
+
+
+def test_missing_records_are_said_not_hidden(fake, tmp_path):
+    qmd = write_report_source(fake["study"], fake["ledger"], None, None, None, RULES,
+                              tmp_path / "r")
+    text = qmd.read_text()
+    assert "No artifact records were found." in text
+    assert "has no declared-versus-actual hardware table" in text
+
+
+def test_figure_parts_of_an_earlier_longer_report_are_removed(fake, tmp_path):
+    out = tmp_path / "r"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "matrix-3.png").write_bytes(b"old")
+    (out / "figures" / "photo.png").write_bytes(b"kept")
+    write_report_source(fake["study"], fake["ledger"], fake["runs"], fake["artifacts"],
+                        fake["env"], RULES, out)
+    assert not (out / "figures" / "matrix-3.png").exists()
+    assert (out / "figures" / "photo.png").exists()
+    assert (out / "figures" / "matrix-1.png").exists()
+
+
+def test_value_claims_measured_nowhere_are_named_not_drawn(fake, tmp_path):
+    ledger = fake["ledger"].copy()
+    ledger.loc[ledger["claim_id"] == "100k-svd-rmse", ["mean", "sd", "ci_low", "ci_high"]] = None
+    ledger.loc[ledger["claim_id"] == "100k-svd-rmse", "verdict"] = "not run"
+    qmd = write_report_source(fake["study"], ledger, fake["runs"], fake["artifacts"],
+                              fake["env"], RULES, tmp_path / "r")
+    text = " ".join(qmd.read_text().split())
+    assert "1 value claim was measured at no level and is not drawn: `100k-svd-rmse`." in text
