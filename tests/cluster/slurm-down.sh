@@ -7,6 +7,8 @@
 #
 # Usage: sudo tests/cluster/slurm-down.sh [--purge]
 set -euo pipefail
+# Daemons and runuser live in sbin, which some root shells leave off PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 CONF=/etc/slurm/slurm.conf
 MARKER="# written by replikit tests/cluster/slurm-up.sh"

@@ -18,6 +18,8 @@
 #
 # Usage: sudo tests/cluster/slurm-up.sh        (tear down: tests/cluster/slurm-down.sh)
 set -euo pipefail
+# Daemons and runuser live in sbin, which some root shells leave off PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 PARTITION="${REPLIKIT_SLURM_PARTITION:-replikit}"
 WAIT_SECONDS="${REPLIKIT_SLURM_WAIT:-60}"
