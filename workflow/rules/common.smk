@@ -6,6 +6,7 @@ from snakemake.utils import validate
 
 from replikit import workflow as rk
 from replikit.errors import ReplikitError
+from replikit.resources import RESOURCE_KEYS, resource_getter
 
 
 # Absolute, because check_config also runs after parsing (see accept_shortform below).
@@ -59,6 +60,11 @@ def get_run_records(wildcards):
 
 def get_artifact_records(wildcards):
     return rk.artifact_records(wildcards.study)
+
+
+def get_run_resources():
+    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.resources)."""
+    return {key: resource_getter(key, rk.study, config) for key in RESOURCE_KEYS}
 
 
 def get_threads(wildcards):

@@ -14,5 +14,7 @@ rule run_experiment:
     benchmark:
         "benchmarks/{study}/runs/{experiment}/seed={seed}.tsv"
     threads: get_threads
+    resources:
+        **get_run_resources(),
     script:
         "../scripts/run_experiment.py"
