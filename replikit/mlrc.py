@@ -207,8 +207,8 @@ def _experiment_lines(study: Study) -> list[str]:
             continue
         params = ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in exp.params.items())
         seeds = ", ".join(str(s) for s in exp.seeds)
-        lines.append(f"- `{name}` ({'original code' if exp.implementation == 'original' else 're-implementation'}"
-                     f"; seeds {seeds}): {md_escape(exp.description)}"
+        code = "original code" if exp.implementation == "original" else "re-implementation"
+        lines.append(f"- `{name}` ({code}; seeds {seeds}): {md_escape(exp.description)}"
                      + (f" Parameters: `{params.replace('`', '')}`." if params else ""))
     return lines
 
