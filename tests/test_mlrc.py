@@ -114,8 +114,8 @@ def _plain(inlines) -> str:
             parts.append(item["c"][1])
         elif item["t"] in ("Emph", "Strong", "Underline", "SmallCaps"):
             parts.append(_plain(item["c"]))
-        elif item["t"] in ("Span", "Link", "Quoted"):
-            parts.append(_plain(item["c"][1] if item["t"] != "Link" else item["c"][1]))
+        elif item["t"] in ("Span", "Link", "Quoted"):  # [attributes or kind, inlines, ...]
+            parts.append(_plain(item["c"][1]))
     return "".join(parts)
 
 
