@@ -26,6 +26,7 @@ import pandas as pd
 
 from replikit import figures
 from replikit.errors import ReplikitError
+from replikit.exports import redact_text
 from replikit.fileio import atomic_path, read_json, write_text
 from replikit.manifest import LEVELS, Study
 
@@ -523,6 +524,8 @@ def write_report_source(
     env: dict[str, Any] | str | Path | None,
     rules_markdown: str,
     out_dir: str | Path,
+    *,
+    communication: str = "",
 ) -> Path:
     """Write ``report.qmd``, ``_quarto.yml``, ``figures/*.png`` and ``tables/*.csv``.
 
@@ -542,6 +545,9 @@ def write_report_source(
         The verdict rules, in Markdown; shown verbatim.
     out_dir
         The report folder, ``reports/<study>``.
+    communication
+        The section on communication with the authors, in Markdown
+        (:func:`replikit.exports.communication_markdown`); left out when empty.
 
     Returns
     -------
@@ -556,10 +562,14 @@ def write_report_source(
     _check_claims(study, ledger)
     samples = measurement_samples(ledger, runs)
     context = _context(study, ledger, samples, artifacts, env, rules_markdown, out)
+    context["communication"] = communication.strip()
     env_j = _jinja()
     write_text(out / "_quarto.yml", env_j.get_template("_quarto.yml.j2").render(context))
     write_text(out / "style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
-    return write_text(out / "report.qmd", env_j.get_template("report.qmd.j2").render(context))
+    # Every public format is rendered from this one source, so withholding e-mail addresses
+    # here withholds them everywhere (unless the study sets report.redact_emails: false).
+    text = redact_text(study, env_j.get_template("report.qmd.j2").render(context))
+    return write_text(out / "report.qmd", text)
 
 
 def _check_claims(study: Study, ledger: pd.DataFrame) -> None:
@@ -668,7 +678,8 @@ def _tolerance_words(claim) -> str:
 
 
 def write_report_from_results(
-    study: Study, results_dir: str | Path, rules_markdown: str, out_dir: str | Path
+    study: Study, results_dir: str | Path, rules_markdown: str, out_dir: str | Path,
+    *, communication: str = "",
 ) -> Path:
     """:func:`write_report_source` reading everything from ``results/<study>/``."""
     results = Path(results_dir)
@@ -676,6 +687,7 @@ def write_report_from_results(
     return write_report_source(
         study, results / "claims.csv", results / "runs", results / "artifacts",
         env_path if env_path.exists() else None, rules_markdown, out_dir,
+        communication=communication,
     )
 
 

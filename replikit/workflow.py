@@ -135,8 +135,34 @@ def experiment_params(study_name: str, experiment: str, profile: str | None) -> 
     return spec
 
 
-def final_outputs(study_name: str, formats: Iterable[str] = ("html", "pdf")) -> list[str]:
-    return [f"{REPORTS}/{study_name}/report.{fmt}" for fmt in formats]
+def final_outputs(
+    study_name: str, formats: Iterable[str] = ("html", "pdf"), mlrc: bool = False
+) -> list[str]:
+    """The report in each format and, with ``mlrc``, the MLRC paper draft."""
+    outputs = [f"{REPORTS}/{study_name}/report.{fmt}" for fmt in formats]
+    return outputs + ([mlrc_draft(study_name)] if mlrc else [])
+
+
+def mlrc_draft(study_name: str) -> str:
+    return f"{REPORTS}/{study_name}/mlrc/main.tex"
+
+
+def contact_log(study_name: str) -> list[str]:
+    """``studies/<study>/contacts.yaml`` when the study keeps one (an optional input)."""
+    path = Path("studies", study_name, "contacts.yaml")
+    return [str(path)] if path.exists() else []
+
+
+def study_notes(study_name: str) -> list[str]:
+    """The human-written parts of the MLRC draft, ``studies/<study>/notes/*.md``."""
+    return sorted(str(p) for p in Path("studies", study_name, "notes").glob("*.md"))
+
+
+def optional_file(value: str | list[str]) -> str | None:
+    """A Snakemake input that is one file or none (Snakemake gives a str or an empty list)."""
+    if isinstance(value, str):
+        return value
+    return value[0] if value else None
 
 
 @contextlib.contextmanager

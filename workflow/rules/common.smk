@@ -34,7 +34,19 @@ wildcard_constraints:
 
 
 def get_final_outputs(wildcards):
-    return rk.final_outputs(config["study"], config["formats"])
+    return rk.final_outputs(config["study"], config["formats"], config["mlrc"])
+
+
+def get_contact_log(wildcards):
+    return rk.contact_log(wildcards.study)
+
+
+def get_study_notes(wildcards):
+    return rk.study_notes(wildcards.study)
+
+
+def get_report_date(wildcards):
+    return config["report_date"]
 
 
 def get_artifact_params(wildcards):

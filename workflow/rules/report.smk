@@ -6,11 +6,14 @@ rule write_report_source:
         artifacts=get_artifact_records,
         env="results/{study}/env.json",
         manifest="studies/{study}/study.yaml",
+        contacts=get_contact_log,
     output:
         qmd="reports/{study}/report.qmd",
         quarto="reports/{study}/_quarto.yml",
         figures=directory("reports/{study}/figures"),
         tables=directory("reports/{study}/tables"),
+    params:
+        report_date=get_report_date,
     conda:
         "../../envs/replikit.yaml"
     log:
@@ -35,3 +38,29 @@ rule render_report:
         format="html|pdf|docx|tex",
     script:
         "../scripts/render_report.py"
+
+
+rule write_mlrc_draft:
+    """The ML Reproducibility Challenge paper draft: LaTeX through pandoc, from the same results."""
+    input:
+        ledger="results/{study}/claims.csv",
+        runs=get_run_records,
+        artifacts=get_artifact_records,
+        env="results/{study}/env.json",
+        manifest="studies/{study}/study.yaml",
+        figures="reports/{study}/figures",
+        contacts=get_contact_log,
+        notes=get_study_notes,
+    output:
+        tex="reports/{study}/mlrc/main.tex",
+        source="reports/{study}/mlrc/main.md",
+        bib="reports/{study}/mlrc/references.bib",
+        figures=directory("reports/{study}/mlrc/figures"),
+    params:
+        report_date=get_report_date,
+    conda:
+        "../../envs/replikit.yaml"
+    log:
+        "logs/{study}/mlrc_draft.log",
+    script:
+        "../scripts/write_mlrc.py"

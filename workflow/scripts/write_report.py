@@ -2,19 +2,25 @@
 
 from pathlib import Path
 
+from replikit.exports import communication_markdown, report_date
 from replikit.fileio import read_json
 from replikit.ledger import read_ledger
 from replikit.report import write_report_source
 from replikit.verdicts import render_rules
-from replikit.workflow import script_logging, study
+from replikit.workflow import optional_file, script_logging, study
 
 with script_logging(snakemake.log[0]):
+    manifest = study(snakemake.wildcards.study)
+    when = report_date(snakemake.input.runs, snakemake.params.report_date,
+                       fallback=[snakemake.input.ledger])
     write_report_source(
-        study(snakemake.wildcards.study),
+        manifest,
         read_ledger(snakemake.input.ledger),
         [read_json(path) for path in snakemake.input.runs],
         [read_json(path) for path in snakemake.input.artifacts],
         read_json(snakemake.input.env),
         render_rules(),
         Path(snakemake.output.qmd).parent,
+        communication=communication_markdown(manifest, optional_file(snakemake.input.contacts),
+                                             when),
     )
