@@ -727,7 +727,7 @@ def _cost_context(study: Study, runs: list[dict[str, Any]], env: dict[str, Any],
     declared = dict(cost.declared_hardware(study))
     actual = dict(_actual_hardware(env))
     items = list(dict.fromkeys([*declared, *actual]))
-    hardware = pd.DataFrame({"": items, "the paper": [declared.get(i, DASH) for i in items],
+    hardware = pd.DataFrame({"": items, "the paper": [declared.get(i, "not stated") for i in items],
                              "this study": [actual.get(i, DASH) for i in items]})
     return {
         "cost_total": {k: (_hours(v) if k.endswith("hours") else v) for k, v in total.items()},
