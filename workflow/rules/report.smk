@@ -9,8 +9,23 @@ rule write_report_source:
     output:
         qmd="reports/{study}/report.qmd",
         quarto="reports/{study}/_quarto.yml",
-        figures=directory("reports/{study}/figures"),
-        tables=directory("reports/{study}/tables"),
+        figures=report(
+            directory("reports/{study}/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+            labels={"figure": "{name}"},
+        ),
+        tables=report(
+            directory("reports/{study}/tables"),
+            patterns=["{name}.csv"],
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "{name}"},
+        ),
+    params:
+        # Snakemake's benchmark: files of the runs, for the report's compute cost.
+        benchmarks="benchmarks/{study}",
     conda:
         "../../envs/replikit.yaml"
     log:
@@ -26,7 +41,12 @@ rule render_report:
         quarto="reports/{study}/_quarto.yml",
         figures="reports/{study}/figures",
     output:
-        report="reports/{study}/report.{format}",
+        report=report(
+            "reports/{study}/report.{format}",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"format": "{format}"},
+        ),
     conda:
         "../../envs/replikit.yaml"
     log:

@@ -17,4 +17,5 @@ with script_logging(snakemake.log[0]):
         read_json(snakemake.input.env),
         render_rules(),
         Path(snakemake.output.qmd).parent,
+        benchmarks=snakemake.params.benchmarks,
     )
