@@ -5,9 +5,11 @@ written by :func:`replikit.runs.execute`) measures the runner itself: ``wall_s``
 (the process), ``children_cpu_s`` (processes it spawned), ``peak_rss_mb``, and for a CUDA
 run ``gpu_s`` and ``peak_gpu_mb``. Snakemake's ``benchmark:`` file
 (``benchmarks/<study>/runs/<experiment>/seed=<s>.tsv``) measures the whole job, interpreter
-start and imports included. When the benchmark exists its wall time, CPU time and peak
-memory are used (they are the larger, honest figure of what the job cost); the GPU figures
-come from the record, which alone knows them.
+start and imports included, but it samples the process tree every few seconds and so can
+miss CPU time and memory peaks between samples (on the Surprise study it reported as little
+as half the runner's own CPU time). Each is a lower bound of what the job used, so where a
+benchmark exists the larger of the two is taken for wall time, CPU time and peak memory;
+the GPU figures come from the record, which alone knows them.
 
 A claim's cost is the sum over the runs of the experiments its levels use. Claims often share
 experiments (an RMSE and an MAE claim come from the same runs), so the claims' costs overlap
@@ -84,8 +86,9 @@ def run_costs(runs: Iterable[dict[str, Any]],
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`RUN_COLUMNS`, sorted by experiment and seed. ``source`` says which
-        file the wall time, CPU time and peak memory came from.
+        Columns :data:`RUN_COLUMNS`, sorted by experiment and seed. ``source`` says where
+        the wall time, CPU time and peak memory came from: "run record", or "benchmark and
+        record" (the larger of the two for each).
     """
     rows = [_run_cost(record, benchmarks_dir) for record in runs]
     frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
@@ -108,9 +111,10 @@ def _run_cost(record: dict[str, Any], benchmarks_dir: str | Path | None) -> dict
     if benchmarks_dir is not None:
         path = benchmark_path(benchmarks_dir, row["experiment"], row["seed"])
         if path.exists():
-            bench = read_benchmark(path)
-            row.update({k: v for k, v in bench.items() if v is not None})
-            row["source"] = "benchmark"
+            for key, value in read_benchmark(path).items():
+                known = [v for v in (value, row[key]) if v is not None]
+                row[key] = max(known) if known else None
+            row["source"] = "benchmark and record"
     if row["status"] != "ok" and row["source"] == "run record":
         row.update(wall_s=0.0, cpu_s=0.0, gpu_s=0.0)
     return row
@@ -167,7 +171,7 @@ def study_total(runs: pd.DataFrame) -> dict[str, Any]:
     """The whole study: runs, CPU-hours, GPU-hours, wall-hours (summed, as if run one after
     another), the largest peak memory and GPU memory of any run, and where figures came from."""
     total = _hours(_aggregate(runs))
-    total["from_benchmarks"] = int((runs["source"] == "benchmark").sum())
+    total["from_benchmarks"] = int((runs["source"] != "run record").sum())
     total["gpu_runs"] = int((runs["gpu_s"].fillna(0) > 0).sum())
     return total
 
