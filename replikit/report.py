@@ -724,6 +724,10 @@ def _cost_context(study: Study, runs: list[dict[str, Any]], env: dict[str, Any],
         "peak memory (MiB)": [fmt_number(v, 0) for v in per_experiment["peak_rss_mb"]],
         "peak GPU memory (MiB)": [fmt_number(v, 0) for v in per_experiment["peak_gpu_mb"]],
     })
+    if not total["gpu_runs"]:
+        # A CPU-only study: columns of zeros would only hide the numbers that matter.
+        shown = shown.drop(columns=["GPU-hours"])
+        experiments = experiments.drop(columns=["GPU (s)", "peak GPU memory (MiB)"])
     declared = dict(cost.declared_hardware(study))
     actual = dict(_actual_hardware(env))
     items = list(dict.fromkeys([*declared, *actual]))
@@ -739,11 +743,12 @@ def _cost_context(study: Study, runs: list[dict[str, Any]], env: dict[str, Any],
                                               "and as used here. Sources: `study.yaml`, "
                                               "`env.json`."),
         "cost_claim_table": markdown_table(shown, f"Compute cost per claim. Source: "
-                                           f"`{source_claim}`.", ["l", "r", "r", "r", "r"])
+                                           f"`{source_claim}`.",
+                                           ["l"] + ["r"] * (len(shown.columns) - 1))
         if len(per_claim) else "",
         "cost_experiment_table": markdown_table(experiments, f"Compute cost per experiment "
                                                 f"(all seeds). Source: `{source_exp}`.",
-                                                ["l"] + ["r"] * 6)
+                                                ["l"] + ["r"] * (len(experiments.columns) - 1))
         if len(per_experiment) else "",
     }
 

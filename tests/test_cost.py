@@ -145,3 +145,29 @@ def test_execute_records_children_cpu_time_and_no_gpu(tmp_path):
     row = cost.run_costs([record]).iloc[0]
     assert row["cpu_s"] == pytest.approx(record["cpu_s"] + record["children_cpu_s"])
     assert isinstance(cost.experiment_costs(cost.run_costs([record])), pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- the report
+def test_report_states_the_cost_next_to_the_declared_hardware(tmp_path):
+    from _report_helpers import RULES, build_results
+
+    from replikit.report import write_report_from_results
+
+    results = build_results(tmp_path, 1)
+    _benchmark(tmp_path / "benchmarks" / "fakestudy", "rerun-svd", 0,
+               ["30.0\t0:00:30\t400.0\tNA\tNA\tNA\tNA\tNA\tNA\t20.0"])
+    qmd = write_report_from_results(results["study"], results["results"], RULES,
+                                    tmp_path / "reports" / "fakestudy")
+    text = qmd.read_text(encoding="utf-8")
+    section = text.split("## Computational requirements")[1].split("\n## ")[0]
+    total = pd.read_csv(qmd.parent / "tables" / "cost_total.csv").iloc[0]
+    # Six fixture runs of 10.5 s CPU and one benchmarked at 20 s.
+    assert total["cpu_hours"] == pytest.approx((6 * 10.5 + 20.0) / 3600)
+    assert f"**{total['cpu_hours']:.3g} CPU-hours**" in section
+    assert "**0 GPU-hours** (no run used a GPU" in section
+    assert "| CPU | intel i5 11th Gen 2.60GHz | AMD EPYC 7B13 |" in section
+    assert "1 of the 7 runs were timed by" in section
+    assert "GPU (s)" not in section  # a CPU-only study shows no columns of zeros
+    claims = pd.read_csv(qmd.parent / "tables" / "cost_claims.csv")
+    assert list(claims["claim_id"]) == ["100k-svd-rmse", "100k-svd-time"]
+    assert f"{total['cpu_hours']:.3g} CPU-hours" in text.split("## The study")[0]
