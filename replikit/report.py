@@ -24,7 +24,8 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from replikit import figures
+from replikit import completeness as code_check
+from replikit import cost, figures
 from replikit.errors import ReplikitError
 from replikit.exports import redact_text
 from replikit.fileio import atomic_path, read_json, write_text
@@ -524,6 +525,7 @@ def write_report_source(
     env: dict[str, Any] | str | Path | None,
     rules_markdown: str,
     out_dir: str | Path,
+    benchmarks: str | Path | None = None,
     *,
     communication: str = "",
 ) -> Path:
@@ -545,6 +547,9 @@ def write_report_source(
         The verdict rules, in Markdown; shown verbatim.
     out_dir
         The report folder, ``reports/<study>``.
+    benchmarks
+        ``benchmarks/<study>``, where Snakemake's ``benchmark:`` files lie; None to take the
+        runs' cost from their records alone.
     communication
         The section on communication with the authors, in Markdown
         (:func:`replikit.exports.communication_markdown`); left out when empty.
@@ -563,6 +568,8 @@ def write_report_source(
     samples = measurement_samples(ledger, runs)
     context = _context(study, ledger, samples, artifacts, env, rules_markdown, out)
     context["communication"] = communication.strip()
+    context.update(_cost_context(study, runs, env, benchmarks, out))
+    context.update(_completeness_context(artifacts, ledger, out))
     env_j = _jinja()
     write_text(out / "_quarto.yml", env_j.get_template("_quarto.yml.j2").render(context))
     write_text(out / "style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))
@@ -677,6 +684,110 @@ def _tolerance_words(claim) -> str:
     return joined + (" (the wider applies)" if len(parts) > 1 else "")
 
 
+# --------------------------------------------------------------------------- cost, badges
+def _hours(value: Any) -> str:
+    """Hours with three significant digits (a dash when nothing was measured)."""
+    return DASH if _missing(value) else f"{float(value):.3g}"
+
+
+def _minutes(hours: Any) -> str:
+    """The same time in minutes, for prose about short studies."""
+    return DASH if _missing(hours) else f"{float(hours) * 60:.3g}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _actual_hardware(env: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = [("CPU", env.get("cpu")), ("cores", env.get("cores")),
+             ("memory", env.get("memory")), ("GPU", env.get("gpu") or "none")]
+    return [(k, str(v)) for k, v in pairs if not _missing(v)]
+
+
+def _cost_context(study: Study, runs: list[dict[str, Any]], env: dict[str, Any],
+                  benchmarks: str | Path | None, out: Path) -> dict[str, Any]:
+    """The "Computational requirements" section: cost per claim and in all, next to the
+    paper's declared hardware. Costs come from :mod:`replikit.cost`."""
+    tables = out / "tables"
+    per_run = cost.run_costs(runs, benchmarks)
+    per_experiment = cost.experiment_costs(per_run)
+    per_claim = cost.claim_costs(study, per_run)
+    total = cost.study_total(per_run)
+    _write_csv(per_run, tables / "cost_runs.csv")
+    source_exp = _write_csv(per_experiment, tables / "cost_experiments.csv")
+    source_claim = _write_csv(per_claim, tables / "cost_claims.csv")
+    source_total = _write_csv(pd.DataFrame([total]), tables / "cost_total.csv")
+    shown = pd.DataFrame({
+        "claim": [_code(c) for c in per_claim["claim_id"]],
+        "runs": per_claim["runs"],
+        "CPU-hours": [_hours(v) for v in per_claim["cpu_hours"]],
+        "GPU-hours": [_hours(v) for v in per_claim["gpu_hours"]],
+        "peak memory (MiB)": [fmt_number(v, 0) for v in per_claim["peak_rss_mb"]],
+    })
+    experiments = pd.DataFrame({
+        "experiment": [_code(e) for e in per_experiment["experiment"]],
+        "runs": per_experiment["runs"],
+        "wall (s)": [fmt_number(v, 1) for v in per_experiment["wall_s"]],
+        "CPU (s)": [fmt_number(v, 1) for v in per_experiment["cpu_s"]],
+        "GPU (s)": [fmt_number(v, 1) for v in per_experiment["gpu_s"]],
+        "peak memory (MiB)": [fmt_number(v, 0) for v in per_experiment["peak_rss_mb"]],
+        "peak GPU memory (MiB)": [fmt_number(v, 0) for v in per_experiment["peak_gpu_mb"]],
+    })
+    if not total["gpu_runs"]:
+        # A CPU-only study: columns of zeros would only hide the numbers that matter.
+        shown = shown.drop(columns=["GPU-hours"])
+        experiments = experiments.drop(columns=["GPU (s)", "peak GPU memory (MiB)"])
+    declared = dict(cost.declared_hardware(study))
+    actual = dict(_actual_hardware(env))
+    items = list(dict.fromkeys([*declared, *actual]))
+    hardware = pd.DataFrame({"": items, "the paper": [declared.get(i, "not stated") for i in items],
+                             "this study": [actual.get(i, DASH) for i in items]})
+    return {
+        "cost_total": {k: (_hours(v) if k.endswith("hours") else v) for k, v in total.items()},
+        "cost_total_minutes": {k: _minutes(v) for k, v in total.items() if k.endswith("hours")},
+        "cost_total_peak": fmt_number(total["peak_rss_mb"], 0),
+        "cost_total_gpu_peak": fmt_number(total["peak_gpu_mb"], 0),
+        "cost_total_source": source_total,
+        "cost_hardware_table": markdown_table(hardware, "Hardware: as the paper declares it "
+                                              "and as used here. Sources: `study.yaml`, "
+                                              "`env.json`."),
+        "cost_claim_table": markdown_table(shown, f"Compute cost per claim. Source: "
+                                           f"`{source_claim}`.",
+                                           ["l"] + ["r"] * (len(shown.columns) - 1))
+        if len(per_claim) else "",
+        "cost_experiment_table": markdown_table(experiments, f"Compute cost per experiment "
+                                                f"(all seeds). Source: `{source_exp}`.",
+                                                ["l"] + ["r"] * (len(experiments.columns) - 1))
+        if len(per_experiment) else "",
+    }
+
+
+def _completeness_context(artifacts: list[dict[str, Any]], ledger: pd.DataFrame,
+                          out: Path) -> dict[str, Any]:
+    """The code-completeness checklist of the original code and the ACM badges."""
+    tables = out / "tables"
+    checklist = code_check.completeness_table(artifacts)
+    badges = code_check.acm_badges(artifacts, checklist, ledger)
+    source_check = _write_csv(checklist, tables / "code_completeness.csv")
+    source_badges = _write_csv(code_check.badge_table(badges), tables / "acm_badges.csv")
+    shown = pd.DataFrame({
+        "artifact": [_code(a) for a in checklist["artifact"]], "item": checklist["item"],
+        "status": checklist["status"], "why": checklist["reason"],
+        "evidence": [_Raw(", ".join(f"`{e}`" for e in str(v).split("; "))) if v else DASH
+                     for v in checklist["evidence"]],
+    })
+    return {
+        "completeness_table": markdown_table(shown, f"Code completeness of the original "
+                                             f"artifacts. Source: `{source_check}`.")
+        if len(checklist) else "",
+        "badges": [{"badge": b.badge, "awarded": "awarded" if b.awarded else "not awarded",
+                    "rule": md_escape(b.rule), "reason": md_escape(_sentence(b.reason))}
+                   for b in badges],
+        "badges_source": source_badges,
+    }
+
+
 def write_report_from_results(
     study: Study, results_dir: str | Path, rules_markdown: str, out_dir: str | Path,
     *, communication: str = "",
@@ -684,9 +795,12 @@ def write_report_from_results(
     """:func:`write_report_source` reading everything from ``results/<study>/``."""
     results = Path(results_dir)
     env_path = results / "env.json"
+    # The workflow keeps benchmarks beside results: <root>/benchmarks/<study>.
+    benchmarks = results.parent.parent / "benchmarks" / results.name
     return write_report_source(
         study, results / "claims.csv", results / "runs", results / "artifacts",
         env_path if env_path.exists() else None, rules_markdown, out_dir,
+        benchmarks if benchmarks.is_dir() else None,
         communication=communication,
     )
 

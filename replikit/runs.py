@@ -9,7 +9,8 @@ that takes a :class:`RunContext` and returns a dict::
 
 The harness checks the experiment's artifacts first (a missing one gives a "not run" record
 with the reason instead of an error), seeds Python, NumPy and torch, measures wall time, CPU
-time and peak memory, and writes ``metrics.json`` atomically.
+time (its own and its child processes'), peak memory and, when the runner reports a CUDA
+``device``, GPU time and peak GPU memory, and writes ``metrics.json`` atomically.
 """
 
 from __future__ import annotations
@@ -91,6 +92,34 @@ def seed_everything(seed: int) -> None:
         return
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of the waited-for child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cuda():
+    """torch.cuda when the study imported torch and a CUDA device exists, else None."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return torch.cuda
+
+
+def _reset_gpu_peak() -> None:
+    cuda = _cuda()
+    if cuda is not None and cuda.is_initialized():
+        cuda.reset_peak_memory_stats()
+
+
+def _gpu_peak_mb() -> float | None:
+    """Peak GPU memory the run's tensors held, in MiB; None when no CUDA device was used."""
+    cuda = _cuda()
+    if cuda is None or not cuda.is_initialized():
+        return None
+    return cuda.max_memory_allocated() / 2**20
 
 
 def load_runner(study: Study, spec: str):
@@ -186,16 +215,24 @@ def execute(
     context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)
     runner = load_runner(study, exp.runner)
     seed_everything(seed)
+    _reset_gpu_peak()
+    children0 = _children_cpu_s()
     started, cpu0 = time.perf_counter(), time.process_time()
     result = runner(context)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     metrics = dict(result.get("metrics", {}))
     metrics.setdefault("time_s", wall)
+    device = result.get("device", "cpu")
+    gpu_used = str(device).startswith("cuda")
     record.update(
         status="ok", reason="", metrics=metrics, folds=result.get("folds", []),
         extra=result.get("extra", {}), wall_s=wall, cpu_s=cpu,
+        children_cpu_s=_children_cpu_s() - children0,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        device=result.get("device", "cpu"),
+        device=device,
+        # The run holds its GPU for its whole wall time: that is what GPU-hours count.
+        gpu_s=wall if gpu_used else 0.0,
+        peak_gpu_mb=_gpu_peak_mb() if gpu_used else None,
     )
     write_json(output, record)
     return record

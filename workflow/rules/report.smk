@@ -10,10 +10,24 @@ rule write_report_source:
     output:
         qmd="reports/{study}/report.qmd",
         quarto="reports/{study}/_quarto.yml",
-        figures=directory("reports/{study}/figures"),
-        tables=directory("reports/{study}/tables"),
+        figures=report(
+            directory("reports/{study}/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+            labels={"figure": "{name}"},
+        ),
+        tables=report(
+            directory("reports/{study}/tables"),
+            patterns=["{name}.csv"],
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "{name}"},
+        ),
     params:
         report_date=get_report_date,
+        # Snakemake's benchmark: files of the runs, for the report's compute cost.
+        benchmarks="benchmarks/{study}",
     conda:
         "../../envs/replikit.yaml"
     log:
@@ -29,7 +43,12 @@ rule render_report:
         quarto="reports/{study}/_quarto.yml",
         figures="reports/{study}/figures",
     output:
-        report="reports/{study}/report.{format}",
+        report=report(
+            "reports/{study}/report.{format}",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"format": "{format}"},
+        ),
     conda:
         "../../envs/replikit.yaml"
     log:

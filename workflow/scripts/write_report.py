@@ -23,4 +23,5 @@ with script_logging(snakemake.log[0]):
         Path(snakemake.output.qmd).parent,
         communication=communication_markdown(manifest, optional_file(snakemake.input.contacts),
                                              when),
+        benchmarks=snakemake.params.benchmarks,
     )
