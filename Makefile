@@ -7,7 +7,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup report test lint clean-results
+.PHONY: setup report test lint clean-results system-deps
 
 setup: $(VENV)/.installed
 
@@ -29,3 +29,10 @@ lint: setup
 
 clean-results:
 	rm -rf results/$(STUDY) reports/$(STUDY) logs/$(STUDY) benchmarks/$(STUDY)
+
+# Optional system programs some tests use (they skip without them); needs root and apt.
+system-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium poppler-utils lmodern texlive-latex-base texlive-latex-recommended \
+		slurm-wlm munge >/dev/null
