@@ -55,8 +55,9 @@ def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = Non
     Snakemake parses the Snakefile before it hands the targets to the workflow, so the
     targets cannot be read at parse time. Instead the workflow object's class is given a
     ``dag_settings`` setter that, when Snakemake assigns the settings, moves ``key=value``
-    targets into ``config`` (and calls ``on_config``, e.g. to validate it again). Rules must
-    therefore read ``config`` in input functions or lambdas, never at parse time.
+    targets into ``config`` and then calls ``on_config`` (e.g. to check that the study exists,
+    which only then is known). Rules must therefore read ``config`` in input functions or
+    lambdas, never at parse time.
     """
     base = type(workflow)
 
@@ -69,15 +70,33 @@ def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = Non
         def dag_settings(self, settings):
             if settings is not None:
                 updates, remaining = split_shortform(settings.targets)
-                if updates:
-                    config.update(updates)
-                    settings.targets = frozenset(remaining)
-                    if on_config is not None:
-                        on_config(config)
+                config.update(updates)
+                settings.targets = frozenset(remaining)
+                if on_config is not None:
+                    on_config(config)
             self.__dict__["_shortform_dag_settings"] = settings
 
     ShortformWorkflow.__name__ = base.__name__
     workflow.__class__ = ShortformWorkflow
+
+
+_BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def normalize_config(config: dict[str, Any], boolean_keys: Iterable[str]) -> None:
+    """Turn ``--config strict=true`` into a boolean.
+
+    Snakemake's ``--config`` reads ``true`` as the string ``'true'`` (only ``True`` becomes a
+    boolean), which the config schema would then reject.
+
+    >>> config = {"strict": "true", "mlrc": "False", "study": "x"}
+    >>> normalize_config(config, ["strict", "mlrc"]); config
+    {'strict': True, 'mlrc': False, 'study': 'x'}
+    """
+    for key in boolean_keys:
+        value = config.get(key)
+        if isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
+            config[key] = _BOOLEAN_WORDS[value.lower()]
 
 
 @cache

@@ -14,7 +14,12 @@ CONFIG_SCHEMA = str(Path(workflow.basedir, "workflow", "schemas", "config.schema
 
 
 def check_config(config):
+    rk.normalize_config(config, ["strict", "mlrc"])
     validate(config, schema=CONFIG_SCHEMA)
+
+
+def check_study(config):
+    check_config(config)
     try:
         rk.study(config["study"])
     except ReplikitError as error:
@@ -23,7 +28,8 @@ def check_config(config):
 
 check_config(config)
 # `snakemake study=x` passes "study=x" as a target; take such words as config entries.
-rk.accept_shortform(workflow, config, on_config=check_config)
+# The study is checked once the targets are known (a short form may name another).
+rk.accept_shortform(workflow, config, on_config=check_study)
 
 
 wildcard_constraints:

@@ -1,0 +1,178 @@
+"""The whole workflow on a tiny study: fetch over HTTP, run, ledger, report — and re-runs.
+
+The study's data are served from 127.0.0.1; a second artifact points at a port nobody
+listens on, so its claim must come out "not run" with the reason while the rest of the
+workflow goes on. Then: nothing changed -> nothing to do; a claim's tolerance changed ->
+only the ledger and the report are rebuilt.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow  # several Snakemake invocations: about a minute
+
+REPO = Path(__file__).resolve().parent.parent
+LINKED = ("Snakefile", "workflow", "templates", "envs")
+
+RUNNER = '''\
+"""Predict every rating by the training mean; report the test RMSE over k folds."""
+import numpy as np
+
+
+def global_mean(ctx):
+    ratings = np.loadtxt(ctx.artifact("ratings"))
+    order = np.random.default_rng(ctx.seed).permutation(len(ratings))
+    folds = np.array_split(order, ctx.params["folds"])
+    rows = []
+    for i, test in enumerate(folds):
+        train = np.setdiff1d(order, test)
+        error = ratings[test] - ratings[train].mean()
+        rows.append({"fold": i, "rmse": float(np.sqrt(np.mean(error ** 2)))})
+    return {"metrics": {"rmse": float(np.mean([r["rmse"] for r in rows]))}, "folds": rows}
+'''
+
+STUDY = """\
+schema_version: 1
+name: tiny
+summary: A tiny study for the end-to-end test.
+paper: {{title: A tiny paper, authors: [Ada Example], venue: Nowhere 2024, year: 2024}}
+hardware: {{declared: {{cpu: an imaginary processor}}}}
+artifacts:
+  ratings:
+    description: ratings served by the test
+    url: http://127.0.0.1:{port}/ratings.txt
+    sha256: {sha}
+  lost:
+    description: data whose server is gone
+    url: http://127.0.0.1:{dead}/lost.txt
+    sha256: {sha}
+experiments:
+  mean:
+    description: the global mean predictor
+    implementation: reimplementation
+    runner: "runner.py:global_mean"
+    params: {{folds: 3}}
+    needs: [ratings]
+    seeds: [0, 1, 2]
+  mean-lost:
+    description: the same on the lost data
+    implementation: reimplementation
+    runner: "runner.py:global_mean"
+    params: {{folds: 3}}
+    needs: [lost]
+    seeds: [0]
+claims:
+  - id: rmse
+    text: the global mean has RMSE {reported}
+    source: Table 1
+    metric: rmse
+    reported: {reported}
+    decimals: 2
+    higher_is_better: false
+    tolerance: {{absolute: {tolerance}}}
+    levels: {{re-implement: mean, generalize: mean-lost}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("served")
+    values = np.random.default_rng(7).integers(1, 6, size=300)
+    (root / "ratings.txt").write_text("\n".join(map(str, values)) + "\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    sha = hashlib.sha256((root / "ratings.txt").read_bytes()).hexdigest()
+    yield httpd.server_address[1], sha, free_port()
+    httpd.shutdown()
+
+
+def write_study(root: Path, port: int, sha: str, dead: int, tolerance: float) -> None:
+    folder = root / "studies" / "tiny"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "runner.py").write_text(RUNNER)
+    (folder / "study.yaml").write_text(STUDY.format(
+        port=port, dead=dead, sha=sha, reported=1.2, tolerance=tolerance))
+
+
+def snakemake(root: Path, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "REPLIKIT_CACHE": str(root / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, server):
+    root = tmp_path_factory.mktemp("project")
+    for name in LINKED:
+        (root / name).symlink_to(REPO / name)
+    write_study(root, *server, tolerance=0.5)
+    # The short form `study=tiny`, as users type it.
+    log = snakemake(root, "study=tiny", "formats=[html,pdf]", "mlrc=false")
+    return root, log
+
+
+def test_the_whole_workflow_produces_the_report(project):
+    root, _ = project
+    for name in ("report.html", "report.pdf", "report.qmd", "_quarto.yml"):
+        assert (root / "reports" / "tiny" / name).stat().st_size > 0
+    assert (root / "reports" / "tiny" / "report.pdf").read_bytes().startswith(b"%PDF")
+    html = (root / "reports" / "tiny" / "report.html").read_text()
+    assert "rmse" in html and "data:image/png;base64" in html
+
+
+def test_unreachable_artifact_marks_its_level_not_run(project):
+    root, _ = project
+    ledger = pd.read_csv(root / "results" / "tiny" / "claims.csv").set_index("level")
+    assert ledger.loc["generalize", "verdict"] == "not run"
+    assert "cannot reach 127.0.0.1" in ledger.loc["generalize", "reason"]
+    assert ledger.loc["re-implement", "verdict"] != "not run"
+    assert ledger.loc["re-implement", "n"] == 3
+
+
+def test_fetched_artifact_is_verified_and_recorded(project, server):
+    root, _ = project
+    record = pd.read_json(root / "results" / "tiny" / "artifacts" / "ratings.json", typ="series")
+    assert record["status"] == "ok"
+    assert record["sha256"] == server[1]
+
+
+def test_nothing_changed_means_nothing_to_do(project):
+    root, _ = project
+    out = snakemake(root, "-n", "--config", "study=tiny", "formats=[html,pdf]", "mlrc=false",
+                    "strict=false")
+    assert "Nothing to be done" in out
+
+
+def test_a_new_tolerance_rebuilds_only_ledger_and_report(project, server):
+    root, _ = project
+    write_study(root, *server, tolerance=0.01)
+    out = snakemake(root, "-n", "study=tiny", "formats=[html,pdf]", "mlrc=false")
+    planned = {line.split()[0] for line in out.splitlines()
+               if line[:1].isalpha() and line.split()[-1].isdigit() and len(line.split()) == 2}
+    assert "build_ledger" in planned and "write_report_source" in planned
+    assert not planned & {"run_experiment", "fetch_artifact", "capture_environment"}
