@@ -175,12 +175,15 @@ class Sample:
     seeds: list[int]
 
 
-def sample_of(runs: Runs, metric: str) -> Sample:
+def sample_of(runs: Runs, metric: str, *, folds_as_sample: bool = True) -> Sample:
     """A level's sample: per seed; per fold for one seed when the folds average to the value.
 
-    With one seed, the folds are the sample only when their mean equals the run's aggregate
-    (rel. 1e-9), i.e. when the aggregate the paper reports is that mean; a quantity summed
-    over folds (a total time) stays a single value.
+    With one seed, the folds are the sample only when ``folds_as_sample`` (pairing a
+    comparison fold by fold) and their mean equals the run's aggregate (rel. 1e-9), i.e.
+    when the aggregate is that mean; a quantity summed over folds (a total time) stays a
+    single value. A value claim judged on one seed passes ``folds_as_sample=False``: the
+    paper's number *is* the fold average of one deterministic run, so re-running it is a
+    point comparison, not a sample of it.
     """
     seeds = sorted(runs.ok)
     if len(seeds) == 1:
@@ -188,7 +191,7 @@ def sample_of(runs: Runs, metric: str) -> Sample:
         record = runs.ok[seed]
         aggregate, folds = _aggregate(record, metric), _fold_values(record, metric)
         mean = float(np.mean(list(folds.values()))) if folds else None
-        if folds and len(folds) > 1 and (
+        if folds_as_sample and folds and len(folds) > 1 and (
             aggregate is None or math.isclose(mean, aggregate, rel_tol=1e-9, abs_tol=1e-12)
         ):
             return Sample(folds, "folds", seeds)
@@ -237,7 +240,7 @@ def _value_row(claim: Claim, level: str, runs: Runs, *, comparable: bool, hardwa
     if not runs.ok:
         _apply_verdict(row, not_run(runs.reason()))
         return row
-    sample = sample_of(runs, claim.metric)
+    sample = sample_of(runs, claim.metric, folds_as_sample=False)
     values = list(sample.values.values())
     band = make_band(claim.reported, claim.tolerance, claim.decimals)
     unit = _unit_word(sample.unit)

@@ -369,10 +369,12 @@ generalize), with one of five verdicts: **reproduced**, **partially reproduced**
 for unsettled cases are planned for {power} power.
 
 **The sample.** When an experiment ran with several seeds, the sample is one value per
-seed: that run's aggregate metric. When it ran with one seed and the run records per-fold
-values whose mean equals its aggregate, the sample is the folds (the paper reports their
-mean). Otherwise the sample is the single aggregate value (n = 1); a quantity summed over
-folds, such as a total time, is one value. Declared seeds whose runs are missing are named
+seed: that run's aggregate metric. When it ran with one seed, a value or time claim is
+judged on that run's aggregate alone (n = 1): with the paper's own seed, data and folds the
+run is deterministic, so its fold average *is* the number to compare, and the spread over
+folds (shown in the report) says nothing about whether re-running reproduces it. A
+comparison with one seed on each side pairs the two runs fold by fold, when both record
+per-fold values whose mean equals their aggregate. Declared seeds whose runs are missing are named
 in the reason; runs of seeds the study does not declare are ignored.
 
 **The band.** A value or time claim is checked against the band

@@ -318,7 +318,7 @@ def test_rules_markdown_states_every_verdict_and_the_sample():
     for word in VERDICTS:
         assert f"**{word}**" in text.lower() or f"**{word[0].upper() + word[1:]}**" in text
     assert "α = 0.05" in text and "95%" in text
-    assert "one value per\nseed" in text and "the sample is the folds" in text
+    assert "one value per\nseed" in text and "judged on that run's aggregate alone" in text
     assert "Holm" in text and "TOST" in text and "½ unit of the last printed digit" in text
     assert "indicative only" in text
 
