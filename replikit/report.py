@@ -356,6 +356,8 @@ def _system_lines(env: dict[str, Any]) -> list[tuple[str, str]]:
     items = [("Python", env.get("python")), ("Operating system", env.get("os")),
              ("CPU", env.get("cpu")), ("Cores", env.get("cores")),
              ("Memory", env.get("memory")), ("GPU", env.get("gpu") or "none"),
+             ("Software deployment", env.get("software_deployment")),
+             ("Cluster job", env.get("slurm_job_id")),
              ("replikit commit", (f"`{git.get('commit')}`" + (" (uncommitted changes)"
                                                            if git.get("dirty") else ""))
               if git.get("commit") else None)]
@@ -503,9 +505,17 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> str:
 def _environment(env: dict[str, Any] | str | Path | None) -> dict[str, Any]:
     if env is None:
         return {}
-    if isinstance(env, str | Path):
-        return read_json(env)
-    return dict(env)
+    env = read_json(env) if isinstance(env, str | Path) else dict(env)
+    # replikit.environment.capture nests the machine's facts under "hardware"; the report
+    # reads them flat (cpu, cores, memory, gpu).
+    machine = env.get("hardware")
+    if isinstance(machine, dict):
+        env.setdefault("cpu", machine.get("cpu"))
+        env.setdefault("cores", machine.get("cores"))
+        if machine.get("memory_gb") is not None:
+            env.setdefault("memory", f"{machine['memory_gb']} GiB")
+        env.setdefault("gpu", machine.get("gpu"))
+    return env
 
 
 def _jinja() -> jinja2.Environment:

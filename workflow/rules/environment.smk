@@ -2,6 +2,11 @@ rule capture_environment:
     """The software and hardware this study runs on, against what the paper declares."""
     output:
         env="results/{study}/env.json",
+    params:
+        # --software-deployment-method (conda, apptainer) or none: the current environment.
+        deployment=lambda wildcards: sorted(
+            str(m).lower() for m in workflow.deployment_settings.deployment_method
+        ),
     conda:
         "../../envs/replikit.yaml"
     log:
