@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from replikit.manifest import load_study
-from replikit.report import markdown_table
 from replikit.report import _write_csv as write_csv
+from replikit.report import markdown_table
 from replikit.report_ranking import (
     budget_table,
     curve_frame,
