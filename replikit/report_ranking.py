@@ -130,6 +130,24 @@ def results_wide(results: pd.DataFrame) -> pd.DataFrame:
     return wide[order].join(seeds).reset_index()
 
 
+def results_ci_wide(results: pd.DataFrame, metric: str = "ndcg@10") -> pd.DataFrame:
+    """One row per model and dataset, one ``[low, high]`` 95% CI column per protocol."""
+    part = results[results["metric"] == metric]
+    if part.empty:
+        return pd.DataFrame()
+    cells = part.assign(column=part["protocol"] + " " + metric + " 95% CI",
+                        cell=[_interval(lo, hi) for lo, hi in zip(part["ci_low"], part["ci_high"],
+                                                                  strict=True)])
+    wide = cells.pivot_table(index=["dataset", "model"], columns="column", values="cell",
+                             aggfunc="first")
+    order = [f"{p} {metric} 95% CI" for p in PROTOCOLS if f"{p} {metric} 95% CI" in wide]
+    return wide[order].reset_index()
+
+
+def _interval(low: float, high: float) -> str:
+    return "" if math.isnan(low) else f"[{low:.4f}, {high:.4f}]"
+
+
 def _mean_sd(mean: float, sd: float, n: int) -> str:
     return f"{mean:.4f}" if n < 2 or math.isnan(sd) else f"{mean:.4f} ± {sd:.4f}"
 
@@ -302,6 +320,11 @@ def ranking_section(study: Study, runs: Iterable[dict[str, Any]], out_dir: str |
     }
     parts = ["## Ranking results, budgets and protocols", ""]
     parts += [_results_text(wide, sources["results"], markdown_table), ""]
+    intervals = results_ci_wide(results)
+    if not intervals.empty:
+        parts += [markdown_table(intervals, f"95% confidence intervals of the mean NDCG@10 "
+                                 f"over seeds (t distribution). Source: `{sources['results']}`.",
+                                 ["l", "l"] + ["r"] * (len(intervals.columns) - 2)), ""]
     parts += [_budget_text(budgets, sources["budgets"], markdown_table), ""]
     parts += [_curve_text(ranked, out, table_writer), ""]
     parts += [_reorder_text(reorder, sources["reorder"], markdown_table), ""]
@@ -320,8 +343,9 @@ def _rounded(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 
 def _results_text(wide: pd.DataFrame, source: str, markdown_table) -> str:
     text = ("### Every model under every protocol\n\nMean ± standard deviation over seeds of "
-            "each model's test metrics (leave-one-out: each user's last item). The 95% "
-            "confidence intervals (t over seeds) are in the source table. Full ranking ranks "
+            "each model's test metrics (leave-one-out: each user's last item), then the 95% "
+            "confidence intervals of NDCG@10 (t over seeds; every metric's are in the source "
+            "table). Full ranking ranks "
             "the target among all items the user has not interacted with; the sampled "
             "protocols among 100 negatives.\n\n")
     return text + markdown_table(wide, f"Test metrics per model. Source: `{source}`.",

@@ -16,6 +16,7 @@ from replikit.report_ranking import (
     ranking_runs,
     ranking_section,
     reordering_check,
+    results_ci_wide,
     results_table,
     results_wide,
 )
@@ -70,6 +71,13 @@ def test_results_wide_has_one_row_per_model(runs):
     assert list(wide["model"]) == ["a", "b", "c"]
     assert wide.loc[0, "full ndcg@10"] == "0.3100 ± 0.0100"
     assert set(wide["seeds"]) == {3}
+
+
+def test_results_ci_wide_gives_intervals_per_protocol(runs):
+    intervals = results_ci_wide(results_table(runs))
+    assert list(intervals.columns[2:]) == ["full ndcg@10 95% CI", "pop100 ndcg@10 95% CI"]
+    half = 4.302652729911275 * 0.01 / math.sqrt(3)
+    assert intervals.loc[0, "full ndcg@10 95% CI"] == f"[{0.31 - half:.4f}, {0.31 + half:.4f}]"
 
 
 def test_reordering_check_finds_the_swapped_pair(runs):
