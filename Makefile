@@ -1,7 +1,7 @@
 # Two commands on a fresh machine:
 #   make report   set up .venv and run the default study end to end (reports/<study>/)
 #   make test     set up .venv and run the test suite
-STUDY ?= surprise
+STUDY ?= bert4rec
 CORES ?= 2
 VENV ?= .venv
 PYTHON ?= python3

@@ -30,6 +30,7 @@ from replikit.errors import ReplikitError
 from replikit.exports import redact_text
 from replikit.fileio import atomic_path, read_json, write_text
 from replikit.manifest import LEVELS, Study
+from replikit.report_ranking import ranking_section
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
 LEDGER_COLUMNS = (
@@ -580,6 +581,8 @@ def write_report_source(
     context["communication"] = communication.strip()
     context.update(_cost_context(study, runs, env, benchmarks, out))
     context.update(_completeness_context(artifacts, ledger, out))
+    # After _context: its figure drawing removes figures it did not make.
+    context["ranking_section"] = ranking_section(study, runs, out, _write_csv, markdown_table)
     env_j = _jinja()
     write_text(out / "_quarto.yml", env_j.get_template("_quarto.yml.j2").render(context))
     write_text(out / "style.css", (TEMPLATES / "style.css").read_text(encoding="utf-8"))

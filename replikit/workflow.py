@@ -114,12 +114,15 @@ def run_record(study_name: str, experiment: str, seed: int) -> str:
 
 
 def run_records(study_name: str) -> list[str]:
-    """Every run of every experiment that a claim uses, one per seed."""
+    """Every run of every declared experiment, one per seed.
+
+    Claims use most experiments; the others (e.g. the baselines of a ranking study) feed the
+    report's own tables, so a declared experiment always runs.
+    """
     s = study(study_name)
-    used = {name for claim in s.claims for name in claim.experiments()}
     return [
         run_record(study_name, name, seed)
-        for name, exp in s.experiments.items() if name in used
+        for name, exp in s.experiments.items()
         for seed in exp.seeds
     ]
 

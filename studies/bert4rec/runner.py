@@ -15,6 +15,8 @@
     preprocessing: {min_user_interactions, min_item_interactions, min_rating}
     max_users:   n                        a fixed random subset of users (seed 0), for quick runs
     eval_seed:   s                        seeds the sampled negatives (default: the run's seed)
+    threads:     n                        torch's intra-op threads for the neural models
+                                          (1 lets two jobs share two cores without contention)
 
 With a ``space`` the model is tuned under the budget (chosen once on validation), refit on
 the test stage with the best values and tested once; without one it is fitted once with
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import platform
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -53,7 +56,8 @@ PROFILES = {
 }
 SOURCES = ("ratings", "original")
 PARAMS = {"model", "dataset", "source", "artifact", "protocols", "profile", "budget",
-          "hyperparameters", "space", "metric", "preprocessing", "max_users", "eval_seed"}
+          "hyperparameters", "space", "metric", "preprocessing", "max_users", "eval_seed",
+          "threads"}
 
 
 def run_experiment(ctx: Any) -> dict[str, Any]:
@@ -64,6 +68,7 @@ def run_experiment(ctx: Any) -> dict[str, Any]:
     split = _load_split(ctx, params, where)
     load_seconds = time.perf_counter() - started
     model_class = resolve_model(params["model"], where=f"{where}.model")
+    _limit_threads(params.get("threads"))
     make_model = _factory(model_class)
     budget = _budget(params, where)
     fixed = dict(params.get("hyperparameters") or {})
@@ -101,6 +106,13 @@ def resolve_model(name: str, *, where: str | None = None) -> type:
                             expected="a class with fit(split, *, seed, budget, on_epoch) "
                             "and score(histories)", found=repr(cls))
     return cls
+
+
+def _limit_threads(threads: int | None) -> None:
+    """Set torch's thread count when a neural model imported torch (baselines never do)."""
+    torch = sys.modules.get("torch")
+    if threads and torch is not None:
+        torch.set_num_threads(int(threads))
 
 
 def _factory(model_class: type) -> Callable[[dict[str, Any]], Any]:

@@ -1,0 +1,130 @@
+"""Tests of replikit.report_ranking on run records the test builds itself."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from replikit.manifest import load_study
+from replikit.report import _write_csv as write_csv
+from replikit.report import markdown_table
+from replikit.report_ranking import (
+    budget_table,
+    curve_frame,
+    ranking_runs,
+    ranking_section,
+    reordering_check,
+    results_ci_wide,
+    results_table,
+    results_wide,
+)
+
+# Full-ranking NDCG@10 orders a > b > c; popularity-sampled orders b > a > c (one swap).
+MEANS = {"a": {"full": 0.30, "pop100": 0.50}, "b": {"full": 0.20, "pop100": 0.60},
+         "c": {"full": 0.10, "pop100": 0.20}}
+
+
+def _record(model: str, seed: int, *, status: str = "ok") -> dict:
+    shift = 0.01 * seed
+    metrics = {f"{p}/{m}": v + shift for p, v in MEANS[model].items()
+               for m in ("ndcg@10", "hr@10")}
+    curve = [{"epoch": e, "seconds": 2.0 * e, "metric": {"valid/full/ndcg@10": 0.05 * e}}
+             for e in (1, 2, 3)] if model != "c" else []
+    return {
+        "experiment": f"exp-{model}", "seed": seed, "status": status, "profile": "quick",
+        "params": {"model": model, "dataset": "toy"}, "cpu_s": 10.0 + seed,
+        "metrics": metrics if status == "ok" else {},
+        "extra": {"budget": {"trials": 2, "epochs": 5, "seconds": 30.0, "trials_run": 2},
+                  "final_fit": {"epochs": 5}, "timings": {"fit_s": 3.0, "tune_s": 6.0},
+                  "curve": curve},
+    }
+
+
+@pytest.fixture
+def runs() -> list[dict]:
+    records = [_record(m, s) for m in MEANS for s in (0, 1, 2)]
+    records.append(_record("a", 9, status="not-run"))
+    return records
+
+
+def test_ranking_runs_keeps_only_usable_ranking_records(runs):
+    kept = ranking_runs(runs + [{"status": "ok", "metrics": {"rmse": 1.0}}])
+    assert len(kept) == 9
+    assert all(r["status"] == "ok" for r in kept)
+
+
+def test_results_table_mean_sd_and_t_interval(runs):
+    table = results_table(runs)
+    row = table[(table["experiment"] == "exp-a") & (table["protocol"] == "full")
+                & (table["metric"] == "ndcg@10")].iloc[0]
+    assert row["n"] == 3
+    assert row["mean"] == pytest.approx(0.31)
+    assert row["sd"] == pytest.approx(0.01)
+    half = 4.302652729911275 * 0.01 / math.sqrt(3)  # t(0.975, 2)
+    assert row["ci_high"] - row["mean"] == pytest.approx(half)
+
+
+def test_results_wide_has_one_row_per_model(runs):
+    wide = results_wide(results_table(runs))
+    assert list(wide["model"]) == ["a", "b", "c"]
+    assert wide.loc[0, "full ndcg@10"] == "0.3100 ± 0.0100"
+    assert set(wide["seeds"]) == {3}
+
+
+def test_results_ci_wide_gives_intervals_per_protocol(runs):
+    intervals = results_ci_wide(results_table(runs))
+    assert list(intervals.columns[2:]) == ["full ndcg@10 95% CI", "pop100 ndcg@10 95% CI"]
+    half = 4.302652729911275 * 0.01 / math.sqrt(3)
+    assert intervals.loc[0, "full ndcg@10 95% CI"] == f"[{0.31 - half:.4f}, {0.31 + half:.4f}]"
+
+
+def test_reordering_check_finds_the_swapped_pair(runs):
+    reorder = reordering_check(results_table(runs))
+    pop = reorder[reorder["protocol"] == "pop100"].iloc[0]
+    assert pop["swaps"] == "a/b"
+    assert pop["order under full"] == "a > b > c"
+    assert pop["order under protocol"] == "b > a > c"
+    assert pop["kendall_tau"] == pytest.approx(1 / 3)
+
+
+def test_reordering_check_without_swaps():
+    frame = pd.DataFrame({"dataset": "d", "metric": "ndcg@10", "model": list("abab"),
+                          "protocol": ["full", "full", "uni100", "uni100"],
+                          "mean": [0.2, 0.1, 0.6, 0.5]})
+    row = reordering_check(frame).iloc[0]
+    assert row["swaps"] == ""
+    assert row["kendall_tau"] == pytest.approx(1.0)
+
+
+def test_budget_table_lists_every_model_side_by_side(runs):
+    budgets = budget_table(runs)
+    assert list(budgets["model"]) == ["a", "b", "c"]
+    assert set(budgets["budget trials"]) == {2}
+    assert budgets.loc[0, "cpu s per run"] == pytest.approx(11.0)
+    assert budgets.loc[0, "seeds"] == 3
+
+
+def test_curve_frame_skips_runs_without_curves(runs):
+    curves = curve_frame(runs)
+    assert set(curves["model"]) == {"a", "b"}
+    assert len(curves) == 2 * 3 * 3
+
+
+def test_ranking_section_writes_tables_and_figure(runs, tmp_path):
+    study = load_study("bert4rec")
+    text = ranking_section(study, runs, tmp_path, write_csv, markdown_table)
+    for name in ("ranking_results", "budgets", "reordering", "profiles", "training_curves"):
+        assert (tmp_path / "tables" / f"{name}.csv").exists(), name
+    assert (tmp_path / "figures" / "training-curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert "figures/training-curve.png" in text
+    assert "a/b" in text
+    assert "quick" in text and "paper" in text
+
+
+def test_ranking_section_is_empty_without_ranking_runs(tmp_path):
+    study = load_study("bert4rec")
+    runs = [{"status": "ok", "experiment": "x", "seed": 0, "metrics": {"rmse": 0.9}}]
+    assert ranking_section(study, runs, tmp_path, write_csv, markdown_table) == ""
+    assert not (tmp_path / "tables").exists()
