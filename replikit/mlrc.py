@@ -349,8 +349,11 @@ def markdown_to_latex(source: Path, target: Path) -> Path:
             "--include-in-header", str(TEMPLATES / "header.tex")]
     with atomic_path(target) as tmp:
         try:
-            pypandoc.convert_file(str(source), "latex", format="markdown", extra_args=args,
-                                  outputfile=str(tmp), cworkdir=str(source.parent))
+            # Absolute paths: pandoc runs in the draft's folder (cworkdir), where relative
+            # paths from the project root would not resolve.
+            pypandoc.convert_file(str(source.resolve()), "latex", format="markdown",
+                                  extra_args=args, outputfile=str(tmp.resolve()),
+                                  cworkdir=str(source.parent.resolve()))
         except (RuntimeError, OSError) as exc:
             raise ReplikitError(
                 "pandoc could not turn the MLRC draft into LaTeX", where=str(source),

@@ -31,6 +31,7 @@ from replikit.mlrc import (
     compute_table,
     compute_totals,
     level_results_table,
+    markdown_to_latex,
     read_notes,
     write_mlrc_draft,
 )
@@ -315,3 +316,13 @@ def test_report_date_is_stated_with_its_origin(draft):
 def test_ledger_without_levels_still_gives_tables(draft):
     table = level_results_table(pd.DataFrame(columns=draft["ledger"].columns), "re-run")
     assert table.empty and list(table.columns)[0] == "claim"
+
+
+def test_relative_paths_from_the_project_root_work(tmp_path, monkeypatch):
+    """The workflow passes paths relative to the project root (reports/<study>/mlrc/...)."""
+    folder = tmp_path / "reports" / "x" / "mlrc"
+    folder.mkdir(parents=True)
+    (folder / "main.md").write_text("# Scope of Reproducibility\n\nText.\n")
+    monkeypatch.chdir(tmp_path)
+    target = markdown_to_latex(Path("reports/x/mlrc/main.md"), Path("reports/x/mlrc/main.tex"))
+    assert "\\section{Scope of Reproducibility}" in target.read_text()
