@@ -20,8 +20,11 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+# Fetching needs the internet, which a cluster's compute nodes often lack: it runs where
+# Snakemake runs (the login node), like the target rule.
 localrules:
     all,
+    fetch_artifact,
 
 
 rule all:
