@@ -116,12 +116,14 @@ class PathSource(_Source):
 
 
 def _source_kind(value: Any) -> str | None:
+    """The tag of a source: its kind key in YAML, or its class once validated."""
     if isinstance(value, dict):
         for kind in ("url", "git", "pypi", "path"):
             if kind in value:
                 return kind
         return None
-    return getattr(value, "kind", None)
+    kinds = {UrlSource: "url", GitSource: "git", PypiSource: "pypi", PathSource: "path"}
+    return kinds.get(type(value))
 
 
 Source = Annotated[

@@ -33,7 +33,7 @@ import numpy as np
 
 
 def global_mean(ctx):
-    ratings = np.loadtxt(ctx.artifact("ratings"))
+    ratings = np.loadtxt(ctx.artifact(ctx.params["data"]))
     order = np.random.default_rng(ctx.seed).permutation(len(ratings))
     folds = np.array_split(order, ctx.params["folds"])
     rows = []
@@ -58,20 +58,20 @@ artifacts:
   lost:
     description: data whose server is gone
     url: http://127.0.0.1:{dead}/lost.txt
-    sha256: {sha}
+    sha256: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 experiments:
   mean:
     description: the global mean predictor
     implementation: reimplementation
     runner: "runner.py:global_mean"
-    params: {{folds: 3}}
+    params: {{folds: 3, data: ratings}}
     needs: [ratings]
     seeds: [0, 1, 2]
   mean-lost:
     description: the same on the lost data
     implementation: reimplementation
     runner: "runner.py:global_mean"
-    params: {{folds: 3}}
+    params: {{folds: 3, data: lost}}
     needs: [lost]
     seeds: [0]
 claims:

@@ -70,7 +70,7 @@ def _sandbox(root: Path) -> Path:
 def _snakemake(root: Path, *args: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--config",
-                           "study=fakestudy", "--rerun-triggers", "mtime", *args],
+                           "study=fakestudy", "mlrc=false", "--rerun-triggers", "mtime", *args],
                           cwd=root, env=env, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
