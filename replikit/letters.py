@@ -164,7 +164,9 @@ def render_letter(
         "paper": study.paper, "summary": " ".join(study.summary.split()),
         "authors": contacts.authors, "salutation": _salutation(contacts),
         "claims": claims, "levels": levels,
-        "assessed": sum(1 for c in claims if c["rows"]),
+        # A claim has results once one of its levels ran; "not run" rows are not results.
+        "assessed": sum(1 for c in claims
+                        if any(not r["verdict"].startswith("not run") for r in c["rows"])),
         "verdict_counts": sorted(Counter(r["verdict"] for r in rows).items()),
         "open_questions": [q for _, q in open_questions(contacts)],
         "attachment_name": attachment_name, "window_days": contacts.window_days,

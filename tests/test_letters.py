@@ -131,6 +131,7 @@ def test_letter_parses_back_with_verdicts_numbers_questions_and_the_pdf(project)
     body = _body(msg)
     assert body.startswith("Dear Ada Example and Bo Sample,")
     assert "re-run (orig): reproduced; measured 0.899 (n = 1)" in body
+    assert "2 claim(s); 1 of them have results so far" in body  # C2 did not run
     assert ("re-implement (ours): not reproduced; measured 0.871 "
             "(sd 0.004, 95% CI 0.866 to 0.877, n = 5) [0.029 below]") in body
     assert "C2: Training takes 6 s\n  reported: 6 s\n  - re-run (orig): not run" in body
