@@ -401,10 +401,12 @@ def summary_paragraph(study: Study, ledger: pd.DataFrame) -> str:
                      f"({_plural(len(failed), 'claim')}).")
     not_run = ledger[ledger["verdict"] == "not run"]
     if len(not_run):
-        reasons = sorted(set(not_run["reason"].fillna("no reason recorded")))
-        parts.append(f"{_plural(len(not_run), 'check')} could not run: "
-                     + "; ".join(md_escape(r) for r in reasons[:3])
-                     + ("; and other reasons." if len(reasons) > 3 else "."))
+        causes = not_run_causes(not_run["reason"].fillna("no reason recorded"))
+        said = "; ".join(f"{n} because {md_escape(cause)}" for cause, n in causes[:3])
+        several = sum(n for _, n in causes) > len(not_run)
+        parts.append(f"{_plural(len(not_run), 'check')} could not run"
+                     + (" (some for more than one reason)" if several else "")
+                     + f": {said}" + ("; and for other reasons." if len(causes) > 3 else "."))
     times = ledger[ledger["kind"] == "time"]
     if len(times):
         comparable = sum(_yes_no(v) == "yes" for v in times["comparable"])
@@ -412,6 +414,31 @@ def summary_paragraph(study: Study, ledger: pd.DataFrame) -> str:
                      f"{'is' if comparable == 1 else 'are'} comparable with the paper's "
                      "hardware; the others are indicative only.")
     return " ".join(parts)
+
+
+_MISSING_ARTIFACT = re.compile(r"artifact '([^']+)' unavailable: (.*?) \(tried \d+ sources?\)")
+_MISSING_GPU = re.compile(r"needs \d+ GPU\(s\)[^;]*")
+
+
+def not_run_causes(reasons: Iterable[str]) -> list[tuple[str, int]]:
+    """The distinct causes behind "not run" checks, most frequent first.
+
+    A reason names the experiment and seeds before its cause ("rerun-svd-1m seed(s) 0:
+    artifact 'ml-1m' unavailable: …"), so listing reasons verbatim repeats one cause once per
+    experiment; this counts each cause (a missing artifact, a missing GPU) once per check.
+
+    >>> not_run_causes(["a seed(s) 0: artifact 'd' unavailable: offline? (tried 1 source)",
+    ...                 "b seed(s) 0: artifact 'd' unavailable: offline? (tried 1 source)"])
+    [("artifact 'd' is unavailable (offline?)", 2)]
+    """
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        causes = [f"artifact '{name}' is unavailable ({why})"
+                  for name, why in _MISSING_ARTIFACT.findall(reason)]
+        causes += [gpu.strip() for gpu in _MISSING_GPU.findall(reason)]
+        for cause in dict.fromkeys(causes or [reason]):
+            counts[cause] = counts.get(cause, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def time_statement(ledger: pd.DataFrame, env: dict[str, Any]) -> str:

@@ -197,3 +197,21 @@ def test_value_claims_measured_nowhere_are_named_not_drawn(fake, tmp_path):
                               fake["env"], RULES, tmp_path / "r")
     text = " ".join(qmd.read_text().split())
     assert "1 value claim was measured at no level and is not drawn: `100k-svd-rmse`." in text
+
+
+def test_not_run_causes_are_counted_once_per_check_not_per_experiment():
+    from replikit.report import not_run_causes
+
+    reasons = [
+        "a seed(s) 0: artifact 'd' unavailable: offline? (tried 1 source)",
+        "b seed(s) 0, 1: artifact 'd' unavailable: offline? (tried 2 sources)",
+        "c seed(s) 0: artifact 'code' unavailable: no clone (tried 1 source); "
+        "needs 1 GPU(s) (declared in its resources); 0 available on this machine",
+        "something else entirely",
+    ]
+    assert not_run_causes(reasons) == [
+        ("artifact 'd' is unavailable (offline?)", 2),
+        ("artifact 'code' is unavailable (no clone)", 1),
+        ("needs 1 GPU(s) (declared in its resources)", 1),
+        ("something else entirely", 1),
+    ]
