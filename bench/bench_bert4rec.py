@@ -7,9 +7,8 @@ excluded) after every epoch, and the training time until it first reaches ``--ta
     PYTHONPATH=. python bench/bench_bert4rec.py /path/to/ml-100k/u.data \\
         --threads 1 2 --epochs 10 --target 0.03
 
-The leave-one-out split comes from ``studies/bert4rec/data.py`` when it exists; otherwise
-the bench builds the same split itself (users in id order, items indexed by first
-appearance, each user's interactions by time; last item test, second-to-last validation).
+The leave-one-out split is the study's own (``studies/bert4rec/data.py``), and NDCG@10 is
+``replikit.ranking``'s, the implementation tested against ir-measures.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,68 +23,22 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from replikit.ranking import metrics_from_ranks, rank_of_target  # noqa: E402
+from replikit.tuning import Budget  # noqa: E402
 from studies.bert4rec.bert4rec import BERT4Rec  # noqa: E402
+from studies.bert4rec.data import load_movielens, make_split  # noqa: E402
 from studies.bert4rec.sasrec import SASRec  # noqa: E402
 
 
-@dataclass(frozen=True)
-class Budget:
-    """The fields of ``replikit.tuning.Budget`` that the trainer reads."""
-
-    trials: int = 1
-    epochs: int | None = None
-    seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class LeaveOneOut:
-    """The SequentialSplit contract (BERT4REC_INTERFACES.md), for when data.py is absent."""
-
-    n_items: int
-    train: list[np.ndarray]
-    valid: np.ndarray
-    test: np.ndarray
-
-    def histories(self, stage: str) -> list[np.ndarray]:
-        if stage == "valid":
-            return list(self.train)
-        return [np.append(h, v) for h, v in zip(self.train, self.valid, strict=True)]
-
-    def targets(self, stage: str) -> np.ndarray:
-        return self.valid if stage == "valid" else self.test
-
-
 def load_split(path: Path):
-    """The ML-100k leave-one-out split, from data.py if present, else built here."""
-    try:
-        from studies.bert4rec.data import load_movielens, make_split
-    except ImportError:
-        return _own_split(path)
+    """The ML-100k leave-one-out split, exactly as the study builds it."""
     return make_split(load_movielens(path, kind="ml-100k"))
-
-
-def _own_split(path: Path) -> LeaveOneOut:
-    raw = np.loadtxt(path, dtype=np.int64)  # user, item, rating, timestamp
-    raw = raw[np.lexsort((raw[:, 3], raw[:, 0]))]  # by user, then time (stable)
-    _, first = np.unique(raw[:, 1], return_index=True)
-    order = np.argsort(first, kind="stable")
-    index = np.zeros(raw[:, 1].max() + 1, dtype=np.int64)
-    index[np.unique(raw[:, 1])[order]] = np.arange(1, len(order) + 1)
-    items = index[raw[:, 1]]
-    starts = np.flatnonzero(np.r_[True, raw[1:, 0] != raw[:-1, 0]])
-    users = np.split(items, starts[1:])
-    users = [u for u in users if len(u) >= 5]
-    return LeaveOneOut(len(order), [u[:-2] for u in users],
-                       np.array([u[-2] for u in users]), np.array([u[-1] for u in users]))
 
 
 def ndcg_at_10(scores: np.ndarray, targets: np.ndarray, histories: list[np.ndarray]) -> float:
     """Mean NDCG@10 over users, full ranking, the user's history items excluded."""
-    target_scores = scores[np.arange(len(targets)), targets].copy()
-    rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
-    scores[rows, np.concatenate(histories)] = -np.inf
-    ranks = (scores > target_scores[:, None]).sum(axis=1)
-    return float(np.where(ranks < 10, 1 / np.log2(ranks + 2), 0.0).mean())
+    ranks = rank_of_target(scores, targets, histories, protocol="full")
+    return float(metrics_from_ranks(ranks, ks=(10,))["ndcg@10"].mean())
 
 
 MODELS = {"bert4rec": BERT4Rec, "sasrec": SASRec}
