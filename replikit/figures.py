@@ -229,6 +229,11 @@ def _draw_drift_panel(ax, rows, samples, claims, levels, palette, limit) -> None
                        limit)
     ax.axvline(0.0, color="#333333", lw=0.8, zorder=2)
     ax.set_xlim(-limit, limit)
+    _claim_rows_axis(ax, claims)
+
+
+def _claim_rows_axis(ax, claims: list[str]) -> None:
+    """One row per claim, top to bottom, with thin separators between rows."""
     ax.set_ylim(len(claims) - 0.5, -0.5)
     ax.set_yticks(range(len(claims)), claims, fontsize=7)
     ax.tick_params(axis="x", labelsize=7)
@@ -435,9 +440,4 @@ def _draw_variance_panel(ax, rows, claims, levels, palette, top) -> None:
                     zorder=3)
     ax.axvline(1.0, color="#b22222", lw=0.9, ls="--", zorder=4)
     ax.set_xlim(0, top)
-    ax.set_ylim(len(claims) - 0.5, -0.5)
-    ax.set_yticks(range(len(claims)), claims, fontsize=7)
-    ax.tick_params(axis="x", labelsize=7)
-    ax.grid(axis="y", visible=False)
-    for y in range(len(claims) - 1):
-        ax.axhline(y + 0.5, color="#eeeeee", lw=0.6, zorder=0)
+    _claim_rows_axis(ax, claims)
