@@ -8,7 +8,7 @@ excluded) after every epoch, and the training time until it first reaches ``--ta
         --threads 1 2 --epochs 10 --target 0.03
 
 The leave-one-out split is the study's own (``studies/bert4rec/data.py``), and NDCG@10 is
-``replikit.ranking``'s, the implementation tested against ir-measures.
+``replikit.ext.recsys.ranking``'s, the implementation tested against ir-measures.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from replikit.ranking import metrics_from_ranks, rank_of_target  # noqa: E402
-from replikit.tuning import Budget  # noqa: E402
+from replikit.ext.recsys.ranking import metrics_from_ranks, rank_of_target  # noqa: E402
+from replikit.ext.recsys.tuning import Budget  # noqa: E402
 from studies.bert4rec.bert4rec import BERT4Rec  # noqa: E402
 from studies.bert4rec.data import load_movielens, make_split  # noqa: E402
 from studies.bert4rec.sasrec import SASRec  # noqa: E402

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies" / "bert4r
 import baselines  # noqa: E402
 import data  # noqa: E402
 
-from replikit.ranking import PROTOCOLS, evaluate  # noqa: E402
+from replikit.ext.recsys.ranking import PROTOCOLS, evaluate  # noqa: E402
 
 
 def synthetic_ml1m(path: Path, seed: int = 0) -> Path:

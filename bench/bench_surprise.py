@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from replikit.manifest import Experiment, load_study  # noqa: E402
-from replikit.runs import RunContext, load_runner  # noqa: E402
+from replikit.run.harness import RunContext, load_runner  # noqa: E402
+from replikit.study import Experiment, load_study  # noqa: E402
 
 RUNNERS = {"original": "original.py:cross_validate_original", "ours": "ours.py:cross_validate_ours"}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from _report_helpers import RULES, build_results
 
-from replikit.render import render
-from replikit.report import write_report_from_results
+from replikit.publish.render import render
+from replikit.publish.report import write_report_from_results
 
 
 def main() -> None:

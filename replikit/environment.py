@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from replikit.manifest import HardwareSpec
+from replikit.study import HardwareSpec
 
 
 def cpu_model() -> str:

@@ -17,12 +17,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from replikit.manifest import Study, load_study
+from replikit import paths
+from replikit.study import Study, load_study
 
-RESULTS = "results"
-REPORTS = "reports"
-RESOURCES = "resources"
-LOGS = "logs"
 SHORTFORM = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)=(?P<value>.*)$")
 
 
@@ -106,11 +103,11 @@ def study(name: str) -> Study:
 
 
 def artifact_record(study_name: str, artifact: str) -> str:
-    return f"{RESULTS}/{study_name}/artifacts/{artifact}.json"
+    return str(paths.artifact_record(study_name, artifact))
 
 
 def run_record(study_name: str, experiment: str, seed: int) -> str:
-    return f"{RESULTS}/{study_name}/runs/{experiment}/seed={seed}/metrics.json"
+    return str(paths.run_record(study_name, experiment, seed))
 
 
 def run_records(study_name: str) -> list[str]:
@@ -161,23 +158,23 @@ def final_outputs(
     study_name: str, formats: Iterable[str] = ("html", "pdf"), mlrc: bool = False
 ) -> list[str]:
     """The report in each format and, with ``mlrc``, the MLRC paper draft."""
-    outputs = [f"{REPORTS}/{study_name}/report.{fmt}" for fmt in formats]
+    outputs = [str(paths.report(study_name, fmt)) for fmt in formats]
     return outputs + ([mlrc_draft(study_name)] if mlrc else [])
 
 
 def mlrc_draft(study_name: str) -> str:
-    return f"{REPORTS}/{study_name}/mlrc/main.tex"
+    return str(paths.mlrc_draft(study_name))
 
 
 def contact_log(study_name: str) -> list[str]:
     """``studies/<study>/contacts.yaml`` when the study keeps one (an optional input)."""
-    path = Path("studies", study_name, "contacts.yaml")
+    path = paths.study_dir(study_name) / paths.CONTACTS
     return [str(path)] if path.exists() else []
 
 
 def study_notes(study_name: str) -> list[str]:
     """The human-written parts of the MLRC draft, ``studies/<study>/notes/*.md``."""
-    return sorted(str(p) for p in Path("studies", study_name, "notes").glob("*.md"))
+    return sorted(str(p) for p in (paths.study_dir(study_name) / "notes").glob("*.md"))
 
 
 def optional_file(value: str | list[str]) -> str | None:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from replikit.manifest import Study, load_study
+from replikit.study import Study, load_study
 
 RATINGS = b"".join(f"{u}\t{i}\t{(u * i) % 5 + 1}\t88125{u}{i}\n".encode()
                    for u in range(1, 30) for i in range(1, 20))

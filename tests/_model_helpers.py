@@ -86,7 +86,7 @@ def ndcg_at_10(scores: np.ndarray, targets: np.ndarray, histories: list[np.ndarr
 
 @dataclass(frozen=True)
 class Budget:
-    """Same fields as ``replikit.tuning.Budget``."""
+    """Same fields as ``replikit.ext.recsys.tuning.Budget``."""
 
     trials: int = 1
     epochs: int | None = None

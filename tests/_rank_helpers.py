@@ -1,7 +1,7 @@
 """Helpers shared by the ranking, bert4rec data, baselines, tuning and runner tests.
 
 The bert4rec study's modules live in ``studies/bert4rec/`` and import each other by plain
-name (``from data import ...``), as ``replikit.runs`` arranges by putting the study folder
+name (``from data import ...``), as ``replikit.run.harness`` arranges by putting the study folder
 on ``sys.path``; :func:`study_module` does the same for tests.
 """
 

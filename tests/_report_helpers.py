@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from replikit.manifest import Study
+from replikit.study import Study
 
 LEDGER_COLUMNS = [
     "claim_id", "level", "experiment", "kind", "metric", "reported", "decimals", "n", "mean",

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import surprise
 
-from replikit.manifest import Experiment, load_study
-from replikit.runs import RunContext, load_runner
+from replikit.run.harness import RunContext, load_runner
+from replikit.study import Experiment, load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from replikit.archives import (
+from replikit.errors import ReplikitError
+from replikit.fetch.archives import (
     check_member_name,
     extract_all,
     extract_member,
     is_archive,
     list_entries,
 )
-from replikit.errors import ReplikitError
 
 
 def _tar(path: Path, members: list[tuple[str, bytes | None, str | None, bytes]]) -> Path:

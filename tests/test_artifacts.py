@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from replikit.artifacts import describe_source, fetch_artifact
 from replikit.cli import main
 from replikit.errors import ReplikitError
-from replikit.lock import read_lock, record
+from replikit.fetch.artifacts import describe_source, fetch_artifact
+from replikit.fetch.lock import read_lock, record
 from tests._fetch_helpers import (
     HEADER,
     RATINGS,
@@ -348,7 +348,7 @@ def test_cli_fetch_prints_one_line_per_artifact(server, tmp_path, cache, capsys)
 
 
 def test_describe_source_of_git():
-    from replikit.manifest import GitSource
+    from replikit.study import GitSource
 
     source = GitSource(git="https://example.org/r.git", commit="a" * 40)
     ref = f"https://example.org/r.git@{'a' * 40}"

@@ -7,8 +7,8 @@ import pytest
 from _rank_helpers import study_module, synthetic_ratings
 
 from replikit.errors import ReplikitError
-from replikit.ranking import evaluate
-from replikit.tuning import Budget
+from replikit.ext.recsys.ranking import evaluate
+from replikit.ext.recsys.tuning import Budget
 
 data = study_module("data")
 baselines = study_module("baselines")

@@ -1,6 +1,6 @@
 """The bert4rec runner: called with a RunContext, and once through the run harness.
 
-``replikit.runs.execute`` seeds torch, whose first import takes seconds, so the test that
+``replikit.run.harness.execute`` seeds torch, whose first import takes seconds, so the test that
 goes through it is marked slow; the others build the RunContext the harness would build.
 """
 
@@ -13,8 +13,8 @@ from _rank_helpers import STUDY_DIR, study_module, synthetic_ratings, write_rati
 
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
-from replikit.manifest import Study
-from replikit.runs import RunContext, execute
+from replikit.run.harness import RunContext, execute
+from replikit.study import Study
 
 runner = study_module("runner")
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from replikit.errors import ReplikitError
-from replikit.manifest import LEVELS, Pair, load_study
-from replikit.ranking import PROTOCOLS
-from replikit.runs import load_runner
+from replikit.ext.recsys.ranking import PROTOCOLS
+from replikit.run.harness import load_runner
+from replikit.study import Pair, load_study
+from replikit.vocabulary import LEVELS
 
 
 @pytest.fixture(scope="module")

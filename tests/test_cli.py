@@ -1,6 +1,5 @@
 """The replikit command line."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,14 +7,13 @@ from pathlib import Path
 import pytest
 
 from replikit.cli import main
-from replikit.manifest import load_study
+from replikit.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
     (tmp_path / "studies").mkdir()
     return tmp_path
 

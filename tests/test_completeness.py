@@ -193,7 +193,7 @@ def test_report_section_lists_the_checklist_and_every_badge(tmp_path, complete):
 
     from _report_helpers import RULES, build_results
 
-    from replikit.report import write_report_from_results
+    from replikit.publish.report import write_report_from_results
 
     results = build_results(tmp_path, 1)
     (results["results"] / "artifacts" / "code.json").write_text(

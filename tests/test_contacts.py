@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from replikit import cli
-from replikit.contacts import (
+from replikit.authors.contacts import (
     contacts_markdown,
     load_contacts,
     mlrc_communication_section,
@@ -21,7 +21,7 @@ from replikit.contacts import (
     response_times,
 )
 from replikit.errors import ReplikitError
-from replikit.manifest import load_study
+from replikit.study import load_study
 
 REPO = Path(__file__).resolve().parent.parent
 CLAIMS = ["C1", "C2", "C3"]

@@ -1,4 +1,4 @@
-"""Tests for replikit.cost and the cost fields that replikit.runs.execute records."""
+"""Tests for replikit.evaluate.cost and the cost fields the run harness records."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from _report_helpers import study_dict
 
-from replikit import cost
 from replikit.errors import ReplikitError
+from replikit.evaluate import cost
 from replikit.fileio import read_json, write_json
-from replikit.manifest import Study
-from replikit.runs import execute
+from replikit.run.harness import execute
+from replikit.study import Study
 
 BENCHMARK_HEADER = ("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\t"
                     "mean_load\tcpu_time\n")
@@ -151,7 +151,7 @@ def test_execute_records_children_cpu_time_and_no_gpu(tmp_path):
 def test_report_states_the_cost_next_to_the_declared_hardware(tmp_path):
     from _report_helpers import RULES, build_results
 
-    from replikit.report import write_report_from_results
+    from replikit.publish.report import write_report_from_results
 
     results = build_results(tmp_path, 1)
     _benchmark(tmp_path / "benchmarks" / "fakestudy", "rerun-svd", 0,

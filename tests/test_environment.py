@@ -1,7 +1,7 @@
 """Environment capture and the declared-vs-actual comparison."""
 
 from replikit.environment import capture, compare, timing_comparable
-from replikit.manifest import HardwareSpec
+from replikit.study import HardwareSpec
 
 
 def actual(cpu="11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz", cores=8, gpu=None):

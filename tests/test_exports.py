@@ -1,4 +1,4 @@
-"""Tests for replikit.exports: the report's date, its contact section, e-mail redaction."""
+"""Tests for replikit.publish.exports: the report's date, its contact section, e-mail redaction."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import pytest
 from _report_helpers import study_dict
 
 from replikit.errors import ReplikitError
-from replikit.exports import (
+from replikit.publish.exports import (
     SOURCE_DATE_EPOCH,
     ReportDate,
     communication_markdown,
     redact_text,
     report_date,
 )
-from replikit.manifest import Study, load_study
+from replikit.study import Study, load_study
 from replikit.workflow import contact_log, final_outputs, optional_file, study_notes
 
 

@@ -1,4 +1,4 @@
-"""Tests for replikit.figures: the figures draw the ledger, deterministically and legibly."""
+"""Tests for replikit.publish.figures: the ledger drawn, deterministically, legibly."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from _report_helpers import build_results
 
-from replikit import figures
 from replikit.errors import ReplikitError
-from replikit.report import measurement_samples
+from replikit.publish import figures
+from replikit.publish.report import measurement_samples
 
 
 @pytest.fixture(scope="module")

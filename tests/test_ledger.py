@@ -15,7 +15,7 @@ from statsmodels.stats.multitest import multipletests
 
 from replikit import cli
 from replikit.errors import ReplikitError
-from replikit.ledger import (
+from replikit.evaluate.ledger import (
     COLUMNS,
     Runs,
     build_ledger,
@@ -28,7 +28,7 @@ from replikit.ledger import (
     verdict_counts,
     write_ledger,
 )
-from replikit.manifest import Study
+from replikit.study import Study
 
 RMSE_FOLDS = [0.9321, 0.9376, 0.9344, 0.9302, 0.9365]
 SEED_RMSE = {1: 0.9352, 2: 0.9331, 3: 0.9347, 4: 0.9338}

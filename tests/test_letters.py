@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from replikit import cli
-from replikit.contacts import load_contacts
+from replikit.authors.contacts import load_contacts
 from replikit.errors import ReplikitError
-from replikit.letters import (
+from replikit.publish.letter import (
     Sender,
     SmtpSettings,
     format_measured,
@@ -22,7 +22,7 @@ from replikit.letters import (
     smtp_settings_from_env,
     write_letter,
 )
-from replikit.manifest import load_study
+from replikit.study import load_study
 from tests._smtp_helpers import smtp_server
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from replikit.artifacts import fetch_artifact, needs_lock
 from replikit.cli import main
 from replikit.errors import ReplikitError
-from replikit.lock import lock_path, lock_study, read_lock, record
+from replikit.fetch.artifacts import fetch_artifact, needs_lock
+from replikit.fetch.lock import lock_path, lock_study, read_lock, record
 from tests._fetch_helpers import (
     RATINGS,
     build_wheel,

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from replikit.errors import ReplikitError
-from replikit.manifest import Study, json_schema, list_studies, load_study
+from replikit.study import Study, json_schema, list_studies, load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Tests for replikit.mlrc: the MLRC paper draft, and e-mail redaction in every export.
+"""Tests for replikit.publish.mlrc: the MLRC paper draft, and e-mail redaction in every export.
 
 The draft is built from the two-claim fixture results of ``_report_helpers`` (the same files
 the report reads). It is checked by parsing the LaTeX back with pandoc; compiling it with a
@@ -21,9 +21,8 @@ import pytest
 from _report_helpers import RULES, build_results, study_dict
 
 from replikit.errors import ReplikitError
-from replikit.exports import communication_markdown, report_date
-from replikit.manifest import Study
-from replikit.mlrc import (
+from replikit.publish.exports import communication_markdown, report_date
+from replikit.publish.mlrc import (
     MARKER,
     NOTES,
     bibtex_entry,
@@ -35,8 +34,9 @@ from replikit.mlrc import (
     read_notes,
     write_mlrc_draft,
 )
-from replikit.render import render
-from replikit.report import write_report_from_results
+from replikit.publish.render import render
+from replikit.publish.report import write_report_from_results
+from replikit.study import Study
 
 SUMMARY_SECTIONS = ["Reproducibility Summary", "Scope of Reproducibility", "Methodology",
                     "Results", "What was easy", "What was difficult",

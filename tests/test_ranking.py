@@ -9,7 +9,7 @@ import pytest
 from ir_measures import RR, P, R, nDCG
 
 from replikit.errors import ReplikitError
-from replikit.ranking import (
+from replikit.ext.recsys.ranking import (
     evaluate,
     history_mask,
     metrics_from_ranks,

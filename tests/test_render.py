@@ -1,4 +1,4 @@
-"""Tests for replikit.render: the pandoc + typst route without Quarto, and the Quarto route.
+"""Tests for replikit.publish.render: the pandoc + typst route without Quarto, and the Quarto route.
 
 Quarto is kept off the PATH for the fallback tests; the Quarto route is proven with a fake
 ``quarto`` executable that records its arguments and writes the output it was asked for.
@@ -19,8 +19,8 @@ import pytest
 from _report_helpers import RULES, build_results
 
 from replikit.errors import ReplikitError
-from replikit.render import render
-from replikit.report import write_report_from_results
+from replikit.publish.render import render
+from replikit.publish.report import write_report_from_results
 
 CLAIM = "100k-svd-rmse"
 

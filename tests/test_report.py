@@ -1,4 +1,4 @@
-"""Tests for replikit.report: the report source shows the ledger's numbers, traced to files."""
+"""Tests for replikit.publish.report: the report shows the ledger's numbers, traced."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from _report_helpers import RULES, build_results, study_dict
 
 from replikit.errors import ReplikitError
-from replikit.report import (
+from replikit.publish.report import (
     load_ledger,
     measurement_samples,
     summary_paragraph,
@@ -200,7 +200,7 @@ def test_value_claims_measured_nowhere_are_named_not_drawn(fake, tmp_path):
 
 
 def test_not_run_causes_are_counted_once_per_check_not_per_experiment():
-    from replikit.report import not_run_causes
+    from replikit.publish.report import not_run_causes
 
     reasons = [
         "a seed(s) 0: artifact 'd' unavailable: offline? (tried 1 source)",

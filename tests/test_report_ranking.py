@@ -1,4 +1,4 @@
-"""Tests of replikit.report_ranking on run records the test builds itself."""
+"""Tests of replikit.ext.recsys.report_section on run records the test builds itself."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from replikit.manifest import load_study
-from replikit.report import _write_csv as write_csv
-from replikit.report import markdown_table
-from replikit.report_ranking import (
+from replikit.ext.recsys.report_section import (
     budget_table,
     curve_frame,
     ranking_runs,
@@ -20,6 +17,9 @@ from replikit.report_ranking import (
     results_table,
     results_wide,
 )
+from replikit.publish.report import _write_csv as write_csv
+from replikit.publish.report import markdown_table
+from replikit.study import load_study
 
 # Full-ranking NDCG@10 orders a > b > c; popularity-sampled orders b > a > c (one swap).
 MEANS = {"a": {"full": 0.30, "pop100": 0.50}, "b": {"full": 0.20, "pop100": 0.60},

@@ -26,10 +26,10 @@ import pytest
 from _report_helpers import RULES, build_results
 from PIL import Image
 
-from replikit.figures import VERDICT_COLOURS
 from replikit.fileio import write_json
-from replikit.render import render
-from replikit.report import write_report_from_results
+from replikit.publish.figures import VERDICT_COLOURS
+from replikit.publish.render import render
+from replikit.publish.report import write_report_from_results
 
 pytestmark = pytest.mark.slow  # rendering and two browser runs take about 15 s
 

@@ -1,4 +1,4 @@
-"""Tests of replikit.resources: manifest needs and site settings become Snakemake resources."""
+"""Tests of replikit.run.resources: manifest needs and site settings become Snakemake resources."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from replikit.errors import ReplikitError
-from replikit.manifest import Study
-from replikit.resources import (
+from replikit.run.resources import (
     RESOURCE_KEYS,
     RUN_DEFAULTS,
     SlurmSite,
@@ -19,6 +18,7 @@ from replikit.resources import (
     rule_threads,
     slurm_site,
 )
+from replikit.study import Study
 
 
 def make_study(experiments: dict[str, dict[str, Any]], declared_gpus: int = 0) -> Study:

@@ -6,8 +6,8 @@ import pytest
 
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
-from replikit.manifest import load_study
-from replikit.runs import execute
+from replikit.run.harness import execute
+from replikit.study import load_study
 
 STUDY = """\
 schema_version: 1

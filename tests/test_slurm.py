@@ -9,7 +9,7 @@ REPLIKIT_KEEP_SLURM=1).
 What is checked, through snakemake-executor-plugin-slurm and nothing home-made:
 - jobs are submitted with ``sbatch`` and run on the cluster (their outputs carry the SLURM
   job id, and ``scontrol`` reports them COMPLETED), with the memory and run time that
-  replikit.resources derived from the study manifest;
+  replikit.run.resources derived from the study manifest;
 - a failing job is reported with the path of its SLURM log, and that log holds its error;
 - re-running resumes: finished outputs are kept untouched, only the failed job is redone.
 """

@@ -1,4 +1,4 @@
-"""replikit.stats against scipy and statsmodels, on fixed data."""
+"""replikit.evaluate.stats against scipy and statsmodels, on fixed data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import DescrStatsW
 
-from replikit.stats import (
+from replikit.evaluate.stats import (
     holm,
     one_sample_t,
     paired_effect,

@@ -24,7 +24,7 @@ from surprise.prediction_algorithms.predictions import Prediction
 
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
-from replikit.runs import execute
+from replikit.run.harness import execute
 from tests._surprise_helpers import (
     ROOT,
     SURPRISE_SITE,
@@ -205,8 +205,8 @@ def test_rerun_refuses_a_surprise_imported_from_elsewhere(tmp_path, small_file):
 PINNED_RUN = """
 import json, sys
 from pathlib import Path
-from replikit.manifest import load_study
-from replikit.runs import RunContext, load_runner
+from replikit.study import load_study
+from replikit.run.harness import RunContext, load_runner
 study = load_study("surprise")
 experiment = study.experiments["rerun-baselineonly-100k"]
 records = {"scikit-surprise": {"status": "ok", "path": sys.argv[1]},

@@ -1,4 +1,4 @@
-"""Equal-budget random search (replikit/tuning.py): chosen once on validation, tested once."""
+"""Equal-budget random search (ext/recsys/tuning.py): chosen once on validation, tested once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from _rank_helpers import RecordingModel, study_module, synthetic_ratings
 
 from replikit.errors import ReplikitError
-from replikit.tuning import Budget, fit_and_test, parse_metric, sample_points, tune
+from replikit.ext.recsys.tuning import Budget, fit_and_test, parse_metric, sample_points, tune
 
 data = study_module("data")
 baselines = study_module("baselines")

@@ -7,9 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from replikit.manifest import Tolerance
-from replikit.stats import holm, seeds_needed, summarize, tost
-from replikit.verdicts import (
+from replikit.evaluate.stats import holm, seeds_needed, summarize, tost
+from replikit.evaluate.verdicts import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
     NOT_RUN,
@@ -27,6 +26,7 @@ from replikit.verdicts import (
     not_run,
     render_rules,
 )
+from replikit.study import Tolerance
 
 # Surprise's SVD row: RMSE 0.944 printed with 3 decimals, tolerance ±0.005.
 RMSE_BAND = make_band(0.944, Tolerance(absolute=0.005), 3)      # [0.9385, 0.9495]

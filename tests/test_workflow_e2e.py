@@ -25,7 +25,7 @@ import pytest
 pytestmark = pytest.mark.slow  # several Snakemake invocations: about a minute
 
 REPO = Path(__file__).resolve().parent.parent
-LINKED = ("Snakefile", "workflow", "templates", "envs")
+LINKED = ("Snakefile", "workflow", "envs")
 
 RUNNER = '''\
 """Predict every rating by the training mean; report the test RMSE over k folds."""

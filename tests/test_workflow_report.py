@@ -21,12 +21,12 @@ import pytest
 import yaml
 from _report_helpers import build_results, study_dict
 
-from replikit.ledger import COLUMNS, read_ledger
+from replikit.evaluate.ledger import COLUMNS, read_ledger
 
 pytestmark = pytest.mark.slow  # three Snakemake invocations and a render: about 40 s
 
 REPO = Path(__file__).resolve().parent.parent
-LINKED = ("Snakefile", "workflow", "templates", "envs", "replikit", "pyproject.toml")
+LINKED = ("Snakefile", "workflow", "envs", "replikit", "pyproject.toml")
 BENCHMARK = ("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\t"
              "cpu_time\n12.5\t0:00:12\t512.0\t900\t400\t450\t1.0\t2.0\t95.0\t11.0\n")
 

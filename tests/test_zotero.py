@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from replikit import zotero
-from replikit.errors import ReplikitError
-from replikit.zotero import (
+from replikit.authors import zotero
+from replikit.authors.zotero import (
     ZoteroSettings,
     paper_fields,
     pull,
@@ -20,6 +19,7 @@ from replikit.zotero import (
     study_outcome,
     update_paper_block,
 )
+from replikit.errors import ReplikitError
 from tests._zotero_server import ZoteroLibrary, ZoteroServer
 
 API_KEY = "s3cretTestKey0000000000a"  # fictional; must never reach a file or a URL
@@ -140,7 +140,7 @@ def test_pull_by_doi_fills_missing_fields_keeps_comments_and_writes_bibtex(
 
 
 def test_pull_overwrite_takes_zoteros_values_and_manifest_still_loads(project, settings):
-    from replikit.manifest import load_study
+    from replikit.study import load_study
 
     pull("toy", project, settings, overwrite=True)
     study = load_study("toy", project)

@@ -32,7 +32,7 @@ it from ``ratings.dat``. We rebuild it from the raw file following what we read:
 5. **Indices.** Items are numbered ``1..n_items`` by ascending original id, 0 is padding;
    users are kept in ascending original id. The original re-indexes items by descending
    frequency (``vocab.py:FreqVocab``); the numbering changes nothing we measure, because
-   our ranking breaks ties independently of item order (``replikit.ranking``).
+   our ranking breaks ties independently of item order (``replikit.ext.recsys.ranking``).
 
 The original trains the final model on training + validation items (``gen_data_fin.py``,
 "put validate into train") and evaluates on the test item; it has no validation stage.

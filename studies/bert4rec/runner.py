@@ -1,6 +1,7 @@
 """The bert4rec study's runner: one model, one dataset, one seed, every ranking protocol.
 
-``run_experiment(ctx)`` (the contract of ``replikit/runs.py``) reads the experiment's params::
+``run_experiment(ctx)`` (the contract of ``replikit/run/harness.py``)
+reads the experiment's params::
 
     model:       bert4rec | sasrec | mostpop | itemknn   (or '<module>:<Class>' in this folder)
     dataset:     ml-1m | ml-100k          the artifact of that name (or params.artifact)
@@ -10,7 +11,7 @@
     profile:     quick | paper            picks the default budget (PROFILES)
     budget:      {trials, epochs, seconds}  overrides the profile's
     hyperparameters: {...}                fixed constructor arguments of the model
-    space:       {...}                    searched on the validation stage (replikit.tuning)
+    space:       {...}                    searched on validation (replikit.ext.recsys.tuning)
     metric:      full/ndcg@10             what tuning maximises
     preprocessing: {min_user_interactions, min_item_interactions, min_rating}
     max_users:   n                        a fixed random subset of users (seed 0), for quick runs
@@ -39,8 +40,8 @@ from typing import Any
 from data import load_movielens, load_original_sequences, make_split
 
 from replikit.errors import ReplikitError
-from replikit.ranking import PROTOCOLS
-from replikit.tuning import DEFAULT_METRIC, Budget, fit_and_test, tune
+from replikit.ext.recsys.ranking import PROTOCOLS
+from replikit.ext.recsys.tuning import DEFAULT_METRIC, Budget, fit_and_test, tune
 
 MODELS = {
     "mostpop": ("baselines", "MostPop"),

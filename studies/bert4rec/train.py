@@ -36,7 +36,7 @@ EpochCallback = Callable[[int, float], dict | None]
 
 
 class BudgetLike(Protocol):
-    """What the loop reads from a ``replikit.tuning.Budget``: epochs and/or seconds."""
+    """What the loop reads from a ``replikit.ext.recsys.tuning.Budget``: epochs and/or seconds."""
 
     epochs: int | None
     seconds: float | None

@@ -44,7 +44,7 @@ def cross_validate_original(ctx) -> dict[str, Any]:
 
     Parameters
     ----------
-    ctx : replikit.runs.RunContext
+    ctx : replikit.run.harness.RunContext
         ``ctx.params`` holds ``algorithm`` (a Surprise class name), ``kwargs`` (its keyword
         arguments; the value ``"seed"`` means ``ctx.seed``), ``dataset`` (``ml-100k`` or
         ``ml-1m``, also the artifact's name) and ``folds``. ``ctx.seed`` seeds the global

@@ -50,7 +50,7 @@ def cross_validate_ours(ctx) -> dict[str, Any]:
 
     Parameters
     ----------
-    ctx : replikit.runs.RunContext
+    ctx : replikit.run.harness.RunContext
         ``ctx.params``: ``algorithm`` (``SVD``, ``BaselineOnly`` or ``NormalPredictor``),
         ``dataset`` (the artifact's name, ``ml-100k`` or ``ml-1m``), ``folds`` (default 5),
         optional ``kwargs`` for the model (the value ``"seed"`` means ``ctx.seed``).

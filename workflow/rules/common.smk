@@ -6,7 +6,7 @@ from snakemake.utils import validate
 
 from replikit import workflow as rk
 from replikit.errors import ReplikitError
-from replikit.resources import RESOURCE_KEYS, resource_getter
+from replikit.run.resources import RESOURCE_KEYS, resource_getter
 
 
 # Absolute, because check_config also runs after parsing (see accept_shortform below).
@@ -81,7 +81,7 @@ def get_artifact_records(wildcards):
 
 
 def get_run_resources():
-    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.resources)."""
+    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources)."""
     return {key: resource_getter(key, rk.study, config) for key in RESOURCE_KEYS}
 
 
@@ -90,6 +90,6 @@ def get_threads(wildcards):
 
 
 def print_verdicts(study_name):
-    from replikit.ledger import print_status
+    from replikit.evaluate.ledger import print_status
 
     print_status(study_name)

@@ -1,7 +1,7 @@
-"""Snakemake script: turn run records into the claims ledger (see replikit.ledger)."""
+"""Snakemake script: turn run records into the claims ledger (see replikit.evaluate.ledger)."""
 
+from replikit.evaluate.ledger import build_ledger, hardware_comparability, write_ledger
 from replikit.fileio import read_json
-from replikit.ledger import build_ledger, hardware_comparability, write_ledger
 from replikit.workflow import script_logging, study
 
 with script_logging(snakemake.log[0]):

@@ -1,7 +1,6 @@
-"""Snakemake script: fetch one artifact and write its record (see replikit.artifacts)."""
+"""Snakemake script: fetch one artifact and write its record (see replikit.fetch.artifacts)."""
 
-from replikit.artifacts import fetch_artifact
-
+from replikit.fetch.artifacts import fetch_artifact
 from replikit.fileio import write_json
 from replikit.workflow import script_logging, study
 

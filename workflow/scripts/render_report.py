@@ -1,7 +1,6 @@
 """Snakemake script: render one format of the report (Quarto if installed, else pandoc)."""
 
-from replikit.render import render
-
+from replikit.publish.render import render
 from replikit.workflow import script_logging
 
 with script_logging(snakemake.log[0]):

@@ -1,6 +1,6 @@
-"""Snakemake script: run one experiment with one seed (see replikit.runs.execute)."""
+"""Snakemake script: run one experiment with one seed (see replikit.run.harness.execute)."""
 
-from replikit.runs import execute
+from replikit.run.harness import execute
 from replikit.workflow import script_logging, study
 
 with script_logging(snakemake.log[0]):

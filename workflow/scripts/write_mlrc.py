@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from replikit.exports import report_date
+from replikit.evaluate.ledger import read_ledger
+from replikit.evaluate.verdicts import render_rules
 from replikit.fileio import read_json
-from replikit.ledger import read_ledger
-from replikit.mlrc import write_mlrc_draft
-from replikit.verdicts import render_rules
+from replikit.publish.exports import report_date
+from replikit.publish.mlrc import write_mlrc_draft
 from replikit.workflow import optional_file, script_logging, study
 
 with script_logging(snakemake.log[0]):

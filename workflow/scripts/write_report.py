@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from replikit.exports import communication_markdown, report_date
+from replikit.evaluate.ledger import read_ledger
+from replikit.evaluate.verdicts import render_rules
 from replikit.fileio import read_json
-from replikit.ledger import read_ledger
-from replikit.report import write_report_source
-from replikit.verdicts import render_rules
+from replikit.publish.exports import communication_markdown, report_date
+from replikit.publish.report import write_report_source
 from replikit.workflow import optional_file, script_logging, study
 
 with script_logging(snakemake.log[0]):

@@ -1,0 +1,1 @@
+"""The original authors: the contacts log, mail, and the lab's Zotero library."""

@@ -1,0 +1,1 @@
+"""Recommender systems: ranking metrics and protocols, tuning, the ranking report section."""

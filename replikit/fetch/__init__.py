@@ -1,0 +1,1 @@
+"""Fetching a study's artifacts: cache, source kinds, safe archives, the lock."""

@@ -1,0 +1,157 @@
+"""The lock file ``studies/<study>/artifacts.lock``: hashes the manifest does not spell out.
+
+``replikit lock <study>`` fetches every artifact whose hash is not yet known and records
+it: the final file's sha256 for files, the resolved commit for git repositories, and for
+code installed from the package index the sha256 of each distribution file, keyed by its
+file name (a wheel's bytes differ per platform, so one study may hold several). Fetches
+then check against it. The file is YAML, sorted, written atomically, and is meant to be
+committed beside ``study.yaml``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from replikit.errors import ReplikitError
+from replikit.fileio import write_text
+from replikit.study import Study, load_study
+
+LOCK_FILE = "artifacts.lock"
+LOCK_VERSION = 1
+_HEADER = """\
+# Hashes of the artifacts of study {name!r} that its study.yaml does not spell out.
+# Written by `replikit lock {name}` (and by fetches, for a distribution file not seen
+# before); fetches check against it. Commit it; do not edit it by hand (delete an entry
+# and run `replikit lock {name}` to record it again).
+"""
+
+
+def lock_path(study: Study) -> Path:
+    """Path of the study's lock file (which may not exist yet)."""
+    return study.dir / LOCK_FILE
+
+
+def read_lock(study: str | Path | Study, root: str | Path = ".") -> dict[str, Any]:
+    """Read the study's lock file; an absent file reads as an empty lock.
+
+    Returns
+    -------
+    dict
+        ``{"version": 1, "artifacts": {name: entry}}`` where an entry holds ``sha256``
+        (a file), ``commit`` (git) or ``distributions`` (``{file name: sha256}``).
+    """
+    study = _as_study(study, root)
+    path = lock_path(study)
+    if not path.exists():
+        return {"version": LOCK_VERSION, "artifacts": {}}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ReplikitError(
+            "is not valid YAML", where=str(path), found=str(exc).replace("\n", " "),
+            fix=f"delete it and run `replikit lock {study.name}` to write it again",
+        ) from exc
+    artifacts = data.get("artifacts") if isinstance(data, dict) else None
+    if data.get("version") != LOCK_VERSION or not isinstance(artifacts, dict):
+        raise ReplikitError(
+            "is not a replikit lock file", where=str(path),
+            expected=f"a mapping with 'version: {LOCK_VERSION}' and 'artifacts'",
+            found=repr(data)[:120],
+            fix=f"delete it and run `replikit lock {study.name}` to write it again",
+        )
+    return {"version": LOCK_VERSION, "artifacts": artifacts}
+
+
+def write_lock(study: Study, lock: dict[str, Any]) -> Path:
+    """Write ``lock`` to the study's lock file atomically, keys sorted, with the header."""
+    body = {"version": LOCK_VERSION, "artifacts": lock.get("artifacts", {})}
+    text = _HEADER.format(name=study.name) + yaml.safe_dump(body, sort_keys=True)
+    return write_text(lock_path(study), text)
+
+
+def locked_entry(study: Study, name: str) -> dict[str, Any]:
+    """The lock's entry for one artifact (empty when the lock knows nothing of it)."""
+    return dict(read_lock(study)["artifacts"].get(name) or {})
+
+
+def record(study: Study, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``entry`` into the artifact's lock entry and write the lock; return the entry.
+
+    Distributions are merged by file name, so locking on a second platform adds its wheel.
+    The read-modify-write runs under an exclusive lock on the study folder, so parallel
+    fetches (Snakemake jobs) do not lose each other's entries.
+    """
+    with _exclusive(study.dir):
+        lock = read_lock(study)
+        current = dict(lock["artifacts"].get(name) or {})
+        for key, value in entry.items():
+            if key == "distributions":
+                current[key] = {**current.get(key, {}), **value}
+            else:
+                current[key] = value
+        lock["artifacts"][name] = current
+        write_lock(study, lock)
+    return current
+
+
+def lock_study(study: str | Path | Study, names: list[str] | None = None, *,
+               root: str | Path = ".", cache_dir: str | Path | None = None,
+               dest_root: str | Path | None = None) -> dict[str, Any]:
+    """Fetch each artifact whose hash is not known yet and record it in the lock file.
+
+    Parameters
+    ----------
+    study
+        The study (name, path or loaded :class:`Study`).
+    names
+        Artifacts to lock (default: all).
+    root
+        Project folder holding ``studies/`` and ``resources/``.
+    cache_dir
+        The content-addressed cache (default: ``$REPLIKIT_CACHE`` or ``~/.cache/replikit``).
+    dest_root
+        Where fetched artifacts go (default: ``<root>/resources/<study>``).
+
+    Returns
+    -------
+    dict
+        ``{name: fetch record}`` for each artifact that was fetched to be locked.
+    """
+    from replikit.fetch.artifacts import fetch_for_lock, needs_lock
+
+    study = _as_study(study, root)
+    unknown = [n for n in names or [] if n not in study.artifacts]
+    if unknown:
+        raise ReplikitError(
+            f"unknown artifact(s) {unknown}", where=str(study.dir / "study.yaml"),
+            expected=f"one of {sorted(study.artifacts)}", fix="check the names given",
+        )
+    dest_root = Path(dest_root) if dest_root else Path(root) / "resources" / study.name
+    records = {}
+    for name in names or list(study.artifacts):
+        if needs_lock(study, name):
+            records[name] = fetch_for_lock(study, name, dest_root / name, cache_dir=cache_dir)
+    return records
+
+
+def _as_study(study: str | Path | Study, root: str | Path) -> Study:
+    return study if isinstance(study, Study) else load_study(study, root)
+
+
+@contextlib.contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``folder`` (Linux allows flock on a folder)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Running one experiment with one seed: the harness, its records, its resources."""

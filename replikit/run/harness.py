@@ -1,0 +1,238 @@
+"""Running one experiment with one seed: the harness around a study's runner function.
+
+A *runner* is a plain function in the study folder (``studies/<study>/<file>.py:<function>``)
+that takes a :class:`RunContext` and returns a dict::
+
+    {"metrics": {"rmse": 0.934, "mae": 0.737, "time_s": 6.1},   # the paper's quantities
+     "folds":   [{"fold": 0, "rmse": ..., "mae": ...}, ...],      # optional per-fold values
+     "extra":   {...}}                                            # optional, kept as is
+
+The harness checks the experiment's artifacts first (a missing one gives a "not run" record
+with the reason instead of an error), seeds Python, NumPy and torch, measures wall time, CPU
+time (its own and its child processes'), peak memory and, when the runner reports a CUDA
+``device``, GPU time and peak GPU memory, and writes ``metrics.json`` atomically.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import platform
+import random
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from replikit.errors import ReplikitError
+from replikit.fileio import read_json, write_json
+from replikit.study import Experiment, Study
+
+log = logging.getLogger(__name__)
+
+
+class ArtifactUnavailable(ReplikitError):
+    """A runner asked for an artifact that could not be fetched."""
+
+
+@dataclass
+class RunContext:
+    """Everything a runner may use. Runners must take randomness only from ``seed``."""
+
+    study: Study
+    experiment_name: str
+    experiment: Experiment
+    seed: int
+    artifacts: dict[str, dict[str, Any]]
+    workdir: Path
+    profile: str | None = None
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("replikit.runner"))
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The experiment's params, with the chosen budget profile's overrides applied."""
+        if self.profile is None:
+            return dict(self.experiment.params)
+        return self.study.experiment_params(self.experiment_name, self.profile)
+
+    def artifact(self, name: str) -> Path:
+        """Path of a fetched artifact (a file, or a folder for git and installed code)."""
+        record = self.artifacts.get(name)
+        if record is None:
+            raise ReplikitError(
+                f"experiment {self.experiment_name!r} uses artifact {name!r} "
+                "without listing it under 'needs'",
+                where=f"{self.study.dir / 'study.yaml'}: experiments.{self.experiment_name}.needs",
+                fix=f"add {name!r} to the experiment's needs",
+            )
+        if record.get("status") != "ok":
+            raise ArtifactUnavailable(f"artifact {name!r} is unavailable: {record.get('reason')}")
+        return Path(record["path"])
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every generator a runner might touch, so CPU runs repeat bit for bit.
+
+    Call it after the runner's module is imported (see :func:`execute`).
+    """
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    # Seed torch only when the study's code has imported it: importing it here would add
+    # seconds to every run of studies that never use it.
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of the waited-for child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cuda():
+    """torch.cuda when the study imported torch and a CUDA device exists, else None."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return torch.cuda
+
+
+def _reset_gpu_peak() -> None:
+    cuda = _cuda()
+    if cuda is not None and cuda.is_initialized():
+        cuda.reset_peak_memory_stats()
+
+
+def _gpu_peak_mb() -> float | None:
+    """Peak GPU memory the run's tensors held, in MiB; None when no CUDA device was used."""
+    cuda = _cuda()
+    if cuda is None or not cuda.is_initialized():
+        return None
+    return cuda.max_memory_allocated() / 2**20
+
+
+def load_runner(study: Study, spec: str):
+    """Resolve ``'<file>.py:<function>'`` (study folder) or ``'module:function'``."""
+    target, _, func = spec.partition(":")
+    if target.endswith(".py"):
+        module = _module_from_file(study.dir / target)
+    else:
+        module = importlib.import_module(target)
+    runner = getattr(module, func, None)
+    if not callable(runner):
+        raise ReplikitError(
+            f"runner function {func!r} not found", where=f"{target}",
+            expected=f"a function named {func} taking a RunContext", found=str(sorted(
+                n for n in dir(module) if not n.startswith("_"))),
+        )
+    return runner
+
+
+def _module_from_file(path: Path) -> ModuleType:
+    if not path.exists():
+        raise ReplikitError("runner file not found", where=str(path),
+                            fix="check the experiment's 'runner' key")
+    name = f"replikit_study_{path.parent.name}_{path.stem}".replace("-", "_")
+    if name in sys.modules:
+        return sys.modules[name]
+    # Study code may import its sibling modules (e.g. ``from models import SVD``).
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> list[str]:
+    """Reasons, one per needed artifact that is not available."""
+    reasons = []
+    for name in exp.needs:
+        record = artifacts.get(name, {"status": "unavailable", "reason": "not fetched"})
+        if record.get("status") != "ok":
+            reasons.append(f"artifact {name!r} unavailable: {record.get('reason')}")
+    return reasons
+
+
+def cuda_devices() -> int:
+    """CUDA devices visible to this process, without importing torch when it is absent."""
+    if importlib.util.find_spec("torch") is None:
+        return 0
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def missing_hardware(exp: Experiment) -> list[str]:
+    """A reason when the experiment declares GPUs and this machine has fewer."""
+    if exp.resources.gpus == 0:
+        return []
+    found = cuda_devices()
+    if found >= exp.resources.gpus:
+        return []
+    return [f"needs {exp.resources.gpus} GPU(s) (declared in its resources); "
+            f"{found} available on this machine"]
+
+
+def execute(
+    study: Study,
+    experiment_name: str,
+    seed: int,
+    artifact_records: list[str | Path],
+    output: str | Path,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """Run one experiment with one seed and write its record to ``output`` atomically."""
+    exp = study.experiments[experiment_name]
+    artifacts = {}
+    for path in artifact_records:
+        record = read_json(path)
+        artifacts[record["name"]] = record
+    output = Path(output)
+    record: dict[str, Any] = {
+        "study": study.name, "experiment": experiment_name, "seed": seed,
+        "implementation": exp.implementation, "runner": exp.runner, "profile": profile,
+        "params": study.experiment_params(experiment_name, profile),
+        "host": platform.node(), "python": platform.python_version(),
+    }
+    reasons = missing_artifacts(exp, artifacts) + missing_hardware(exp)
+    if reasons:
+        record.update(status="not-run", reason="; ".join(reasons), metrics={})
+        write_json(output, record)
+        return record
+    context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)
+    runner = load_runner(study, exp.runner)
+    seed_everything(seed)
+    _reset_gpu_peak()
+    children0 = _children_cpu_s()
+    started, cpu0 = time.perf_counter(), time.process_time()
+    result = runner(context)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    metrics = dict(result.get("metrics", {}))
+    metrics.setdefault("time_s", wall)
+    device = result.get("device", "cpu")
+    gpu_used = str(device).startswith("cuda")
+    record.update(
+        status="ok", reason="", metrics=metrics, folds=result.get("folds", []),
+        extra=result.get("extra", {}), wall_s=wall, cpu_s=cpu,
+        children_cpu_s=_children_cpu_s() - children0,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        device=device,
+        # The run holds its GPU for its whole wall time: that is what GPU-hours count.
+        gpu_s=wall if gpu_used else 0.0,
+        peak_gpu_mb=_gpu_peak_mb() if gpu_used else None,
+    )
+    write_json(output, record)
+    return record

@@ -1,0 +1,202 @@
+"""What one run of an experiment asks of a machine, as Snakemake ``resources:``.
+
+The same workflow runs on a laptop and on a SLURM cluster (through
+``snakemake-executor-plugin-slurm``); only the profile differs. What a run needs comes from
+the study manifest, what a cluster calls its partitions comes from the site:
+
+``studies/<study>/study.yaml`` (travels with the study)
+    ``experiments.<name>.resources``: ``gpus``, ``mem_mb``, ``runtime`` (minutes),
+    ``threads``. Where an experiment that re-runs the *original* code does not state
+    ``gpus``, the GPUs of the paper's declared hardware (``hardware.declared.gpus``) are
+    requested: the original code was written for that machine.
+
+workflow config key ``slurm`` (belongs to the site, e.g. ``profiles/slurm/site.yaml``)
+    ``partition`` and ``extra`` for every run, ``gpu_partition`` and ``gpu_extra`` for runs
+    that need a GPU (they fall back to the former).
+
+Snakemake names the result: ``gpu`` (the plugin turns it into ``--gpus=N``), ``mem_mb``
+(``--mem``), ``runtime`` (``-t``, minutes), ``slurm_partition`` (``-p``) and
+``slurm_extra`` (appended to ``sbatch``). Threads stay Snakemake's ``threads:``, which the
+plugin passes as ``--cpus-per-task``. A resource callable must always return a value, so a
+need the manifest leaves open gets a light default (:data:`RUN_DEFAULTS`), and an unset
+partition is the empty string, which the plugin leaves out of ``sbatch`` (the cluster's
+default partition is used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from replikit.errors import ReplikitError
+from replikit.study import Experiment, Study
+
+#: What a run gets when its experiment states nothing: one CPU-sized job (2 GiB, 1 hour).
+RUN_DEFAULTS: dict[str, int] = {"mem_mb": 2048, "runtime": 60}
+
+#: The resource names :func:`rule_resources` returns, in the order rules list them.
+RESOURCE_KEYS = ("gpu", "mem_mb", "runtime", "slurm_partition", "slurm_extra")
+
+
+class SlurmSite(BaseModel):
+    """The site's SLURM settings: the workflow config's ``slurm`` mapping.
+
+    Every key is optional; an empty mapping means "the cluster's defaults".
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partition: str | None = Field(None, description="Partition for every run job")
+    gpu_partition: str | None = Field(
+        None, description="Partition for jobs that need a GPU (default: partition)"
+    )
+    extra: str | None = Field(None, description="Extra sbatch flags for every run job")
+    gpu_extra: str | None = Field(
+        None, description="Extra sbatch flags for GPU jobs (default: extra)"
+    )
+
+
+def slurm_site(config: Mapping[str, Any] | None) -> SlurmSite:
+    """Read the ``slurm`` mapping of the workflow config.
+
+    Parameters
+    ----------
+    config
+        Snakemake's ``config`` (or any mapping); a missing ``slurm`` key means no settings.
+
+    Raises
+    ------
+    ReplikitError
+        When ``slurm`` is not a mapping of the known keys.
+
+    Examples
+    --------
+    >>> slurm_site({"slurm": {"gpu_partition": "gpu"}}).gpu_partition
+    'gpu'
+    >>> slurm_site({}).partition is None
+    True
+    """
+    settings = (config or {}).get("slurm") or {}
+    try:
+        return SlurmSite.model_validate(settings)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or '(slurm)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ReplikitError(
+            "the workflow config's 'slurm' settings are invalid",
+            where="config: slurm",
+            expected=f"a mapping with some of {sorted(SlurmSite.model_fields)} (strings)",
+            found=problems,
+            fix="correct the key in your --configfile or --config, see docs/cluster.md",
+        ) from exc
+
+
+def gpus_needed(study: Study, experiment: Experiment) -> int:
+    """GPUs one run of ``experiment`` asks for.
+
+    The experiment's own ``resources.gpus`` when stated; otherwise, for a re-run of the
+    original code, the paper's declared GPU count; otherwise none.
+    """
+    if "gpus" in experiment.resources.model_fields_set:
+        return experiment.resources.gpus
+    if experiment.implementation == "original":
+        return study.hardware.declared.gpus
+    return 0
+
+
+def rule_resources(
+    study: Study, experiment_name: str, site: SlurmSite | None = None
+) -> dict[str, int | str]:
+    """The Snakemake resources of one run of ``experiment_name``.
+
+    Parameters
+    ----------
+    study
+        The loaded study manifest.
+    experiment_name
+        A key of ``study.experiments``.
+    site
+        The site's SLURM settings (:func:`slurm_site`); ``None`` for none.
+
+    Returns
+    -------
+    dict
+        Every key of :data:`RESOURCE_KEYS`: ``gpu`` (int, 0 for none), ``mem_mb`` and
+        ``runtime`` (int; :data:`RUN_DEFAULTS` where the manifest is silent),
+        ``slurm_partition`` and ``slurm_extra`` (str, empty for the cluster's default).
+
+    Raises
+    ------
+    ReplikitError
+        When the study has no such experiment.
+    """
+    experiment = _experiment(study, experiment_name)
+    site = site or SlurmSite()
+    needs = experiment.resources
+    gpus = gpus_needed(study, experiment)
+    partition = (site.gpu_partition if gpus else None) or site.partition
+    extra = (site.gpu_extra if gpus else None) or site.extra
+    return {
+        "gpu": gpus,
+        "mem_mb": needs.mem_mb or RUN_DEFAULTS["mem_mb"],
+        "runtime": needs.runtime or RUN_DEFAULTS["runtime"],
+        "slurm_partition": partition or "",
+        "slurm_extra": extra or "",
+    }
+
+
+def rule_threads(study: Study, experiment_name: str) -> int:
+    """Threads (CPU cores) of one run; the SLURM plugin requests them per task."""
+    return _experiment(study, experiment_name).resources.threads
+
+
+def resource_getter(
+    key: str,
+    load_study: Callable[[str], Study],
+    config: Mapping[str, Any] | None = None,
+) -> Callable[[Any], int | str]:
+    """A Snakemake resource callable for ``key``, for rules with ``study`` and ``experiment``.
+
+    Snakemake sets each resource by name, so a rule lists every key once, e.g. in
+    ``workflow/rules/run.smk``::
+
+        resources:
+            **{key: resource_getter(key, rk.study, config) for key in RESOURCE_KEYS}
+
+    Parameters
+    ----------
+    key
+        One of :data:`RESOURCE_KEYS`.
+    load_study
+        Returns the study by name (the workflow's cached loader).
+    config
+        The workflow config, read for its ``slurm`` settings.
+    """
+    if key not in RESOURCE_KEYS:
+        raise ReplikitError(
+            f"unknown run resource {key!r}", expected=f"one of {RESOURCE_KEYS}",
+            fix="use a key that replikit.run.resources.rule_resources returns",
+        )
+    site = slurm_site(config)
+
+    def get(wildcards: Any) -> int | str:
+        return rule_resources(load_study(wildcards.study), wildcards.experiment, site)[key]
+
+    get.__name__ = f"get_run_{key}"
+    return get
+
+
+def _experiment(study: Study, name: str) -> Experiment:
+    try:
+        return study.experiments[name]
+    except KeyError:
+        raise ReplikitError(
+            f"study {study.name!r} has no experiment {name!r}",
+            where=f"studies/{study.name}/study.yaml: experiments",
+            expected=f"one of {sorted(study.experiments)}",
+            found=repr(name),
+            fix="name an experiment the manifest declares",
+        ) from None

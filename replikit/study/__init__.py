@@ -1,0 +1,23 @@
+"""The study: its manifest model (``study.yaml``), source kinds, loading."""
+
+from replikit.study.loading import json_schema, list_studies, load_study, study_path
+from replikit.study.model import (
+    Artifact,
+    Claim,
+    Deviation,
+    Experiment,
+    Hardware,
+    HardwareSpec,
+    Pair,
+    Profile,
+    Resources,
+    Study,
+    Tolerance,
+)
+from replikit.study.sources import GitSource, PathSource, PypiSource, Source, UrlSource
+
+__all__ = [
+    "Artifact", "Claim", "Deviation", "Experiment", "GitSource", "Hardware", "HardwareSpec",
+    "Pair", "PathSource", "Profile", "PypiSource", "Resources", "Source", "Study", "Tolerance",
+    "UrlSource", "json_schema", "list_studies", "load_study", "study_path",
+]

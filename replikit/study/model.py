@@ -1,0 +1,293 @@
+"""The study manifest: ``studies/<study>/study.yaml``, validated by one pydantic schema.
+
+The same models serve the workflow (``workflow/rules/common.smk``), the command line and the
+tests; :func:`replikit.study.loading.json_schema` exports them as JSON Schema for editors.
+Unknown keys are errors,
+and every error names the file, the key path (with its line), what was expected and what
+was found.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from replikit.errors import ReplikitError
+from replikit.study.base import NAME, SHA256, Strict
+from replikit.study.sources import GitSource, Source
+from replikit.vocabulary import ClaimKind, Level
+
+
+# --------------------------------------------------------------------------- paper
+class Paper(Strict):
+    title: str = Field(description="Title as printed in the paper")
+    authors: list[str] = Field(min_length=1, description="Authors in the paper's order")
+    venue: str = Field(description="Venue and year, e.g. 'JOSS 2020'")
+    year: int = Field(ge=1900, le=2100)
+    doi: str | None = Field(None, description="DOI without the resolver prefix")
+    arxiv: str | None = Field(None, description="arXiv identifier, e.g. '1904.06690'")
+    url: str | None = None
+    zotero: str | None = Field(None, description="Zotero item key of the paper")
+    claims_source: str | None = Field(
+        None, description="Where the claims were read (table, README section, commit)"
+    )
+
+
+class Artifact(Strict):
+    """Something a study fetches: code, data or a checkpoint, from one or more sources.
+
+    Sources are alternatives tried in order; all must yield the same bytes (``sha256``),
+    so a mirror can stand in for an unreachable original and the report says which was used.
+    """
+
+    description: str
+    role: Literal["code", "data", "checkpoint", "other"] = "data"
+    sha256: SHA256 | None = Field(
+        None,
+        description="sha256 of the final file; required for files "
+        "(or recorded in artifacts.lock by `replikit lock`)",
+    )
+    sources: list[Source] = Field(min_length=1)
+    licence: str | None = Field(None, description="Licence terms, e.g. 'no redistribution'")
+    optional: bool = Field(False, description="A failed fetch is reported, never fatal")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_source_shorthand(cls, data: Any) -> Any:
+        """Accept ``{url: ..., sha256: ...}`` as shorthand for one source."""
+        if isinstance(data, dict) and "sources" not in data:
+            keys = {"url", "git", "commit", "pypi", "path", "member", "strip_header",
+                    "download_sha256", "install"}
+            source = {k: data[k] for k in keys if k in data}
+            if source:
+                data = {k: v for k, v in data.items() if k not in keys}
+                data["sources"] = [source]
+        return data
+
+    @property
+    def is_git(self) -> bool:
+        return all(isinstance(s, GitSource) for s in self.sources)
+
+
+# --------------------------------------------------------------------------- hardware
+class HardwareSpec(Strict):
+    cpu: str | None = Field(None, description="CPU model as stated")
+    cores: int | None = Field(None, ge=1)
+    memory_gb: float | None = Field(None, gt=0)
+    gpu: str | None = Field(None, description="GPU model as stated")
+    gpus: int = Field(0, ge=0)
+    os: str | None = None
+    notes: str | None = None
+
+
+class Hardware(Strict):
+    declared: HardwareSpec = Field(description="The hardware the paper states it used")
+    source: str | None = Field(None, description="Where the paper states it")
+    software: dict[str, str] = Field(
+        default_factory=dict, description="Declared software versions, e.g. {python: '3.8'}"
+    )
+
+
+# --------------------------------------------------------------------------- experiments
+class Resources(Strict):
+    """What one run of an experiment needs; mapped to Snakemake resources."""
+
+    gpus: int = Field(0, ge=0)
+    mem_mb: int | None = Field(None, gt=0)
+    runtime: int | None = Field(None, gt=0, description="minutes")
+    threads: int = Field(1, ge=1)
+
+
+class Experiment(Strict):
+    description: str
+    implementation: Literal["original", "reimplementation"]
+    runner: str = Field(
+        description="'<file>.py:<function>' in the study folder, or 'module:function'"
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+    needs: list[str] = Field(default_factory=list, description="Artifact names the run needs")
+    seeds: list[int] = Field(min_length=1)
+    resources: Resources = Field(default_factory=Resources)
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _count_means_range(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 1:
+                raise ValueError(f"a positive number of seeds or a list of seeds, got {value}")
+            return list(range(value))
+        return value
+
+    @field_validator("runner")
+    @classmethod
+    def _runner_form(cls, value: str) -> str:
+        if not re.match(r"^[\w./-]+:[A-Za-z_]\w*$", value):
+            raise ValueError(f"'<file>.py:<function>' or 'module:function', got {value!r}")
+        return value
+
+
+# --------------------------------------------------------------------------- claims
+class Tolerance(Strict):
+    absolute: float | None = Field(None, ge=0)
+    relative: float | None = Field(None, ge=0, description="fraction of the reported value")
+
+    @model_validator(mode="after")
+    def _one_given(self) -> Tolerance:
+        if self.absolute is None and self.relative is None:
+            raise ValueError("at least one of 'absolute' or 'relative'")
+        return self
+
+    def width(self, reported: float) -> float:
+        """The half-width of the band around ``reported``: the larger of the two forms."""
+        parts = [self.absolute or 0.0, (self.relative or 0.0) * abs(reported)]
+        return max(parts)
+
+
+class Pair(Strict):
+    """The two experiments a comparison claim sets against each other at one level."""
+
+    a: str = Field(description="The experiment the claim says is better")
+    b: str = Field(description="The experiment it is compared with")
+
+
+class Claim(Strict):
+    id: NAME
+    text: str = Field(description="The claim in the paper's words")
+    source: str = Field(description="Table, figure or section it comes from")
+    kind: ClaimKind = "value"
+    metric: str = Field(description="Metric key the runs write, e.g. 'rmse'")
+    reported: float | None = Field(None, description="The reported number (seconds for time)")
+    decimals: int | None = Field(None, ge=0, description="Digits the paper prints")
+    higher_is_better: bool = True
+    tolerance: Tolerance | None = None
+    levels: dict[Level, str | Pair] = Field(
+        default_factory=dict, description="Experiment (or pair, for comparisons) per level"
+    )
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Claim:
+        if self.kind in ("value", "time"):
+            if self.reported is None or self.tolerance is None:
+                raise ValueError(f"a {self.kind} claim needs 'reported' and 'tolerance'")
+            if any(isinstance(v, Pair) for v in self.levels.values()):
+                raise ValueError(f"a {self.kind} claim maps each level to one experiment name")
+        elif any(isinstance(v, str) for v in self.levels.values()):
+            raise ValueError("a comparison claim maps each level to {a: <exp>, b: <exp>}")
+        return self
+
+    def experiments(self) -> list[str]:
+        names: list[str] = []
+        for value in self.levels.values():
+            names.extend([value.a, value.b] if isinstance(value, Pair) else [value])
+        return names
+
+
+class Profile(Strict):
+    """A training-budget profile, e.g. 'quick' for a laptop and 'paper' for the original length.
+
+    ``params`` maps an experiment name (or ``"*"`` for every experiment) to parameter
+    overrides merged over the experiment's own ``params`` when the profile is chosen.
+    """
+
+    description: str
+    default: bool = False
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Deviation(Strict):
+    """One place where the study departs from the paper, and why."""
+
+    what: str = Field(description="What differs, e.g. 'scikit-surprise 1.1.5 instead of 1.1.2'")
+    kind: Literal["data", "code", "hyperparameter", "protocol", "hardware", "software", "other"]
+    reason: str = Field(description="Why the study departs here")
+    claims: list[str] = Field(default_factory=list, description="Claim ids affected (all if empty)")
+
+
+class ReportOptions(Strict):
+    title: str | None = None
+    redact_emails: bool = True
+
+
+# --------------------------------------------------------------------------- study
+class Study(Strict):
+    schema_version: Literal[1] = 1
+    name: NAME
+    summary: str = Field(description="One paragraph: what is checked and why")
+    paper: Paper
+    artifacts: dict[NAME, Artifact] = Field(default_factory=dict)
+    hardware: Hardware
+    experiments: dict[NAME, Experiment] = Field(default_factory=dict)
+    claims: list[Claim] = Field(min_length=1)
+    profiles: dict[NAME, Profile] = Field(default_factory=dict)
+    deviations: list[Deviation] = Field(default_factory=list)
+    report: ReportOptions = Field(default_factory=ReportOptions)
+
+    _dir: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _references(self) -> Study:
+        for name, exp in self.experiments.items():
+            for need in exp.needs:
+                if need not in self.artifacts:
+                    raise ValueError(
+                        f"experiments.{name}.needs names artifact {need!r}, "
+                        f"which is not declared (declared: {sorted(self.artifacts)})"
+                    )
+        defaults = [name for name, p in self.profiles.items() if p.default]
+        if len(defaults) > 1:
+            raise ValueError(f"at most one profile may be the default, found {defaults}")
+        for name, profile in self.profiles.items():
+            for target in profile.params:
+                if target != "*" and target not in self.experiments:
+                    raise ValueError(
+                        f"profiles.{name}.params names experiment {target!r}, which is not "
+                        "declared (use an experiment name or '*')"
+                    )
+        seen: set[str] = set()
+        for claim in self.claims:
+            if claim.id in seen:
+                raise ValueError(f"claim id {claim.id!r} is used twice")
+            seen.add(claim.id)
+            for exp in claim.experiments():
+                if exp not in self.experiments:
+                    raise ValueError(
+                        f"claim {claim.id!r} names experiment {exp!r}, which is not declared"
+                    )
+        return self
+
+    @property
+    def dir(self) -> Path:
+        if self._dir is None:
+            raise ReplikitError(f"study {self.name!r} was not loaded from a file")
+        return self._dir
+
+    def default_profile(self) -> str | None:
+        """The profile used when none is chosen: the one marked default, else none."""
+        return next((name for name, p in self.profiles.items() if p.default), None)
+
+    def experiment_params(self, experiment: str, profile: str | None) -> dict[str, Any]:
+        """An experiment's params with the chosen profile's overrides merged over them."""
+        params = dict(self.experiments[experiment].params)
+        if profile is None:
+            return params
+        if profile not in self.profiles:
+            raise ReplikitError(
+                f"unknown profile {profile!r}", where=f"{self.name}: profiles",
+                expected=f"one of {sorted(self.profiles)}", found=repr(profile),
+                fix="choose a declared profile, e.g. --config profile=quick",
+            )
+        overrides = self.profiles[profile].params
+        for key in ("*", experiment):
+            params.update(overrides.get(key, {}))
+        return params
+
+    def claim(self, claim_id: str) -> Claim:
+        for claim in self.claims:
+            if claim.id == claim_id:
+                return claim
+        raise KeyError(claim_id)
+
+

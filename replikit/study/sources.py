@@ -1,0 +1,96 @@
+"""The source kinds of an artifact: where its bytes come from (url, git, pypi, path).
+
+Each kind is one pydantic model; :data:`Source` is their tagged union, and
+:data:`SOURCE_KINDS` maps each YAML key to its model (the one list of kinds).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Field, Tag, field_validator
+
+from replikit.study.base import SHA256, Strict
+
+
+class _Source(Strict):
+    member: str | None = Field(
+        None, description="Path of one file inside the fetched archive or distribution"
+    )
+    strip_header: int = Field(
+        0, ge=0, description="Number of leading lines to drop from the member (e.g. a header)"
+    )
+
+
+class UrlSource(_Source):
+    """A file at a URL (http, https, or pooch's ``doi:`` form), downloaded through pooch."""
+
+    url: str = Field(description="http(s):// URL or doi:<doi>/<file name>")
+    download_sha256: SHA256 | None = Field(
+        None, description="sha256 of the downloaded file itself, when it is an archive"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not re.match(r"^(https?://|doi:)", value):
+            raise ValueError(f"a URL starting with http://, https:// or doi:, got {value!r}")
+        return value
+
+
+class GitSource(Strict):
+    """A git repository at one full commit; the commit is verified after fetching."""
+
+    git: str = Field(description="Clone URL of the repository")
+    commit: str = Field(pattern=r"^[0-9a-f]{40}$", description="Full 40-hex commit id")
+
+
+class PypiSource(_Source):
+    """A pinned distribution from the Python package index, fetched with pip."""
+
+    pypi: str = Field(description="Requirement pinned with ==, e.g. 'recbole==1.2.1'")
+    install: bool = Field(
+        False, description="Install the distribution into the artifact folder (for code)"
+    )
+
+    @field_validator("pypi")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$", value):
+            raise ValueError(
+                f"a requirement pinned to one version like 'name==1.2.3', got {value!r}"
+            )
+        return value
+
+
+class PathSource(_Source):
+    """A file in the study folder (relative) or anywhere on disk (absolute)."""
+
+    path: str
+
+
+def _source_kind(value: Any) -> str | None:
+    """The tag of a source: its kind key in YAML, or its class once validated."""
+    if isinstance(value, dict):
+        for kind in ("url", "git", "pypi", "path"):
+            if kind in value:
+                return kind
+        return None
+    kinds = {UrlSource: "url", GitSource: "git", PypiSource: "pypi", PathSource: "path"}
+    return kinds.get(type(value))
+
+
+Source = Annotated[
+    Annotated[UrlSource, Tag("url")]
+    | Annotated[GitSource, Tag("git")]
+    | Annotated[PypiSource, Tag("pypi")]
+    | Annotated[PathSource, Tag("path")],
+    Discriminator(
+        _source_kind,
+        custom_error_type="source_kind",
+        custom_error_message="a source with one of the keys url, git, pypi or path",
+    ),
+]
+
+

@@ -1,0 +1,26 @@
+"""The words every stage shares, each defined once: verification levels, verdicts, claim kinds.
+
+A study's manifest, the ledger, the figures, the report and the letter all spell these
+words; they import them from here instead of writing them again.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+# The three levels of verification, in the order a report shows them.
+Level = Literal["re-run", "re-implement", "generalize"]
+LEVELS: tuple[str, ...] = ("re-run", "re-implement", "generalize")
+LEVEL_ORDER = {level: index for index, level in enumerate(LEVELS)}
+
+# Verdicts, from best to worst, then the outcome of a level that could not run.
+REPRODUCED = "reproduced"
+PARTIAL = "partially reproduced"
+INCONCLUSIVE = "inconclusive"
+NOT_REPRODUCED = "not reproduced"
+NOT_RUN = "not run"
+VERDICTS: tuple[str, ...] = (REPRODUCED, PARTIAL, INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN)
+
+# What a claim states: a value, a time, or a relation between two experiments.
+ClaimKind = Literal["value", "time", "comparison"]
+CLAIM_KINDS: tuple[str, ...] = ("value", "time", "comparison")
