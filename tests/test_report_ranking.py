@@ -18,7 +18,7 @@ from replikit.ext.recsys.report_section import (
     results_wide,
 )
 from replikit.publish.report import _write_csv as write_csv
-from replikit.publish.report import markdown_table
+from replikit.publish.text import markdown_table
 from replikit.study import load_study
 
 # Full-ranking NDCG@10 orders a > b > c; popularity-sampled orders b > a > c (one swap).

@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from replikit.errors import ReplikitError
 from replikit.fileio import write_text
+from replikit.publish.text import latex_escape
 from replikit.study.base import NAME, Strict
 from replikit.study.loading import STUDIES_DIR, describe_error, key_path, line_of
 
@@ -435,16 +436,6 @@ def contacts_markdown(
             "### Open questions per claim", "",
             *_open_question_lines(contacts, claim_ids, redact_emails), ""]
     return "\n".join(out).rstrip() + "\n"
-
-
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                  "^": r"\textasciicircum{}"}
-
-
-def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
 def mlrc_communication_section(

@@ -33,18 +33,14 @@ from replikit.errors import ReplikitError
 from replikit.fileio import atomic_path, write_text
 from replikit.publish.exports import ReportDate, redact_text, study_contacts
 from replikit.publish.report import (
-    DASH,
-    fmt_number,
-    fmt_percent,
     load_artifacts,
     load_ledger,
     load_runs,
-    markdown_table,
-    md_escape,
     summary_paragraph,
     time_statement,
     verdict_counts,
 )
+from replikit.publish.text import DASH, fmt_number, fmt_percent, markdown_table, md_escape
 from replikit.study import Study
 from replikit.vocabulary import LEVELS
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,16 @@ from replikit.ext.recsys.report_section import ranking_section
 from replikit.fileio import atomic_path, read_json, write_text
 from replikit.publish import figures
 from replikit.publish.exports import redact_text
+from replikit.publish.text import (
+    DASH,
+    Raw,
+    code_span,
+    fmt_number,
+    fmt_percent,
+    is_missing,
+    markdown_table,
+    md_escape,
+)
 from replikit.study import Study
 from replikit.vocabulary import LEVELS, VERDICTS
 
@@ -45,7 +55,6 @@ LEDGER_COLUMNS = (
 CLAIMS_PER_FIGURE = 22  # keeps a one-panel figure legible within one A4 page
 TEXT_WIDTH_IN = 6.7  # A4 with 2 cm margins, as set in _quarto.yml and by render.py
 MAX_FIGURE_HEIGHT_IN = 8.4
-DASH = "\u2014"
 
 
 # --------------------------------------------------------------------------- loading
@@ -101,75 +110,15 @@ def _as_records(value: Any, loader) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- formatting
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_number(value: Any, digits: int | None = None) -> str:
-    """A number with ``digits`` decimals (4 significant digits when unknown); a dash if none."""
-    if _missing(value):
-        return DASH
-    value = float(value)
-    if digits is None:
-        return f"{value:.4g}"
-    return f"{value:.{max(int(digits), 0)}f}"
-
-
 def _measured_digits(decimals: Any) -> int | None:
     """Print measurements two digits finer than the paper, so small drifts stay visible."""
-    return None if _missing(decimals) else int(decimals) + 2
-
-
-def fmt_percent(value: Any) -> str:
-    return DASH if _missing(value) else f"{float(value) * 100:+.2f}%"
-
-
-def md_escape(text: Any) -> str:
-    """Escape text for a Markdown paragraph or pipe-table cell."""
-    if _missing(text):
-        return ""
-    text = str(text).replace("\\", "\\\\")
-    text = re.sub(r"([`*_\[\]<>|$#@~^])", r"\\\1", text)
-    return text.replace("\n", " ").strip()
-
-
-def markdown_table(frame: pd.DataFrame, caption: str | None = None,
-                   align: Sequence[str] | None = None) -> str:
-    """A pipe table with escaped cells; ``align`` holds 'l' or 'r' per column."""
-    align = align or ["l"] * len(frame.columns)
-    head = [md_escape(c) for c in frame.columns]
-    body = [[str(v) if isinstance(v, _Raw) else md_escape(v) for v in row]
-            for row in frame.itertuples(index=False)]
-    # When a table is wider than a line, pandoc sizes its columns by the dashes under the
-    # header; giving each column as many dashes as its longest cell (within limits) keeps
-    # short columns narrow and lets long reasons wrap in a wide column.
-    widths = [min(max([len(h), 8, *(len(r[i]) for r in body)]), 40)
-              for i, h in enumerate(head)]
-    rule = "|" + "|".join((":" + "-" * w) if a == "l" else ("-" * w + ":")
-                          for w, a in zip(widths, align, strict=True)) + "|"
-    lines = ["| " + " | ".join(head) + " |", rule]
-    lines += ["| " + " | ".join(r) + " |" for r in body]
-    table = "\n".join(lines)
-    return table + (f"\n\n: {caption}" if caption else "")
-
-
-class _Raw(str):
-    """A cell that is already Markdown (a link, a code span) and must not be escaped."""
-
-
-def _code(text: Any) -> _Raw:
-    return _Raw(DASH if _missing(text) or text == "" else f"`{str(text).replace('`', '')}`")
+    return None if is_missing(decimals) else int(decimals) + 2
 
 
 # --------------------------------------------------------------------------- samples
 def _seed_set(seeds: Any) -> set[int] | None:
     """Seeds as the ledger writes them ('0;1;2', '[0, 1]', '3'); None when not recorded."""
-    if _missing(seeds) or str(seeds).strip() == "":
+    if is_missing(seeds) or str(seeds).strip() == "":
         return None
     return {int(s) for s in re.findall(r"-?\d+", str(seeds))}
 
@@ -234,32 +183,32 @@ def _claim_detail_table(claim_rows: pd.DataFrame) -> pd.DataFrame:
         "tolerance band", "test (p)", "verdict", "reason"]}
     for _, row in claim_rows.iterrows():
         digits = _measured_digits(row["decimals"])
-        rep = fmt_number(row["reported"], None if _missing(row["decimals"])
+        rep = fmt_number(row["reported"], None if is_missing(row["decimals"])
                          else int(row["decimals"]))
         measured = fmt_number(row["mean"], digits)
-        if not _missing(row["mean"]) and not _missing(row["sd"]):
+        if not is_missing(row["mean"]) and not is_missing(row["sd"]):
             measured += f" ± {fmt_number(row['sd'], digits)}"
-        if not _missing(row["mean"]) and not _missing(row["n"]):
+        if not is_missing(row["mean"]) and not is_missing(row["n"]):
             measured += f" (n = {int(row['n'])})"
-        ci = (DASH if _missing(row["ci_low"]) else
+        ci = (DASH if is_missing(row["ci_low"]) else
               f"[{fmt_number(row['ci_low'], digits)}, {fmt_number(row['ci_high'], digits)}]")
-        drift = (DASH if _missing(row["drift_abs"]) else
+        drift = (DASH if is_missing(row["drift_abs"]) else
                  f"{float(row['drift_abs']):+.{digits if digits is not None else 4}f} "
                  f"({fmt_percent(row['drift_rel'])})")
-        band = (DASH if _missing(row["band_low"]) else
+        band = (DASH if is_missing(row["band_low"]) else
                 f"[{fmt_number(row['band_low'], digits)}, {fmt_number(row['band_high'], digits)}]")
-        test = DASH if _missing(row["test"]) else (
+        test = DASH if is_missing(row["test"]) else (
             f"{row['test']} ({fmt_number(row['p_value'], None)})")
-        cells[str(row["level"])] = [_code(row["experiment"]), rep, measured, ci, drift,
-                                    band, test, _Raw(f"**{md_escape(row['verdict'])}**"),
-                                    row["reason"] if not _missing(row["reason"]) else ""]
+        cells[str(row["level"])] = [code_span(row["experiment"]), rep, measured, ci, drift,
+                                    band, test, Raw(f"**{md_escape(row['verdict'])}**"),
+                                    row["reason"] if not is_missing(row["reason"]) else ""]
     return pd.DataFrame(cells)
 
 
 def _time_table(ledger: pd.DataFrame) -> pd.DataFrame:
     rows = ledger[ledger["kind"] == "time"]
     return pd.DataFrame({
-        "claim": [_code(c) for c in rows["claim_id"]],
+        "claim": [code_span(c) for c in rows["claim_id"]],
         "level": rows["level"].tolist(),
         "reported (s)": [fmt_number(v, 1) for v in rows["reported"]],
         "measured (s)": [fmt_number(v, 1) for v in rows["mean"]],
@@ -271,7 +220,7 @@ def _time_table(ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def _yes_no(value: Any) -> str:
-    if _missing(value):
+    if is_missing(value):
         return DASH
     if isinstance(value, str):
         return "yes" if value.strip().lower() in ("true", "yes", "1") else "no"
@@ -283,12 +232,12 @@ def _artifact_table(artifacts: list[dict[str, Any]]) -> pd.DataFrame:
     for record in artifacts:
         source = record.get("source") or {}
         rows.append({
-            "artifact": _code(record.get("name")),
+            "artifact": code_span(record.get("name")),
             "status": record.get("status", DASH),
             "source used": (f"{source.get('kind')}: {source.get('ref')}" if source else DASH),
-            "sha256": _code((record.get("sha256") or "")[:16] + "…"
+            "sha256": code_span((record.get("sha256") or "")[:16] + "…"
                             if record.get("sha256") else ""),
-            "commit": _code((record.get("commit") or "")[:12]),
+            "commit": code_span((record.get("commit") or "")[:12]),
         })
     return pd.DataFrame(rows, columns=["artifact", "status", "source used", "sha256", "commit"])
 
@@ -326,9 +275,9 @@ def _hardware_table(env: dict[str, Any]) -> pd.DataFrame:
     rows = _hardware_rows(env)
     return pd.DataFrame({
         "item": [r.get("item", "") for r in rows],
-        "declared (paper)": [DASH if _missing(r.get("declared")) else r.get("declared")
+        "declared (paper)": [DASH if is_missing(r.get("declared")) else r.get("declared")
                              for r in rows],
-        "actual (this study)": [DASH if _missing(r.get("actual")) else r.get("actual")
+        "actual (this study)": [DASH if is_missing(r.get("actual")) else r.get("actual")
                                 for r in rows],
         "match": [_match_word(r.get("match")) for r in rows],
     }, columns=["item", "declared (paper)", "actual (this study)", "match"])
@@ -349,7 +298,7 @@ def _software_table(study: Study, env: dict[str, Any]) -> pd.DataFrame:
     declared = study.hardware.software
     names = list(declared) + sorted(set(packages) - set(declared))
     return pd.DataFrame({
-        "package": [_code(n) for n in names],
+        "package": [code_span(n) for n in names],
         "declared (paper)": [declared.get(n, DASH) for n in names],
         "used (this study)": [packages.get(n, DASH) for n in names],
     }, columns=["package", "declared (paper)", "used (this study)"])
@@ -526,7 +475,7 @@ def _figure_entry(path: Path, index: int, total: int, group: list[str]) -> dict[
 
 # --------------------------------------------------------------------------- writing
 def _write_csv(frame: pd.DataFrame, path: Path) -> str:
-    clean = frame.map(lambda v: str(v) if isinstance(v, _Raw) else v)
+    clean = frame.map(lambda v: str(v) if isinstance(v, Raw) else v)
     clean = clean.rename(columns=lambda c: c or "quantity")
     with atomic_path(path) as tmp:
         clean.to_csv(tmp, index=False, lineterminator="\n")
@@ -638,7 +587,7 @@ def _context(study, ledger, samples, artifacts, env, rules_markdown, out) -> dic
     matrix = figures.verdict_matrix(ledger)
     counts = verdict_counts(ledger)
     matrix_md = matrix.reset_index()
-    matrix_md["claim_id"] = [_code(c) for c in matrix_md["claim_id"]]
+    matrix_md["claim_id"] = [code_span(c) for c in matrix_md["claim_id"]]
     matrix_md = matrix_md.map(lambda v: v if v != "" else DASH)
     sources = {
         "ledger": _write_csv(ledger, tables / "ledger.csv"),
@@ -657,7 +606,7 @@ def _context(study, ledger, samples, artifacts, env, rules_markdown, out) -> dic
         rows = ledger[ledger["claim_id"] == claim.id]
         claims.append({
             "id": claim.id, "text": md_escape(claim.text), "source": md_escape(claim.source),
-            "kind": claim.kind, "metric": _code(claim.metric),
+            "kind": claim.kind, "metric": code_span(claim.metric),
             "direction": "higher is better" if claim.higher_is_better else "lower is better",
             "tolerance": _tolerance_words(claim),
             "table": markdown_table(_claim_detail_table(rows)) if len(rows) else "",
@@ -730,12 +679,12 @@ def _tolerance_words(claim) -> str:
 # --------------------------------------------------------------------------- cost, badges
 def _hours(value: Any) -> str:
     """Hours with three significant digits (a dash when nothing was measured)."""
-    return DASH if _missing(value) else f"{float(value):.3g}"
+    return DASH if is_missing(value) else f"{float(value):.3g}"
 
 
 def _minutes(hours: Any) -> str:
     """The same time in minutes, for prose about short studies."""
-    return DASH if _missing(hours) else f"{float(hours) * 60:.3g}"
+    return DASH if is_missing(hours) else f"{float(hours) * 60:.3g}"
 
 
 def _sentence(text: str) -> str:
@@ -745,7 +694,7 @@ def _sentence(text: str) -> str:
 def _actual_hardware(env: dict[str, Any]) -> list[tuple[str, str]]:
     pairs = [("CPU", env.get("cpu")), ("cores", env.get("cores")),
              ("memory", env.get("memory")), ("GPU", env.get("gpu") or "none")]
-    return [(k, str(v)) for k, v in pairs if not _missing(v)]
+    return [(k, str(v)) for k, v in pairs if not is_missing(v)]
 
 
 def _cost_context(study: Study, runs: list[dict[str, Any]], env: dict[str, Any],
@@ -762,14 +711,14 @@ def _cost_context(study: Study, runs: list[dict[str, Any]], env: dict[str, Any],
     source_claim = _write_csv(per_claim, tables / "cost_claims.csv")
     source_total = _write_csv(pd.DataFrame([total]), tables / "cost_total.csv")
     shown = pd.DataFrame({
-        "claim": [_code(c) for c in per_claim["claim_id"]],
+        "claim": [code_span(c) for c in per_claim["claim_id"]],
         "runs": per_claim["runs"],
         "CPU-hours": [_hours(v) for v in per_claim["cpu_hours"]],
         "GPU-hours": [_hours(v) for v in per_claim["gpu_hours"]],
         "peak memory (MiB)": [fmt_number(v, 0) for v in per_claim["peak_rss_mb"]],
     })
     experiments = pd.DataFrame({
-        "experiment": [_code(e) for e in per_experiment["experiment"]],
+        "experiment": [code_span(e) for e in per_experiment["experiment"]],
         "runs": per_experiment["runs"],
         "wall (s)": [fmt_number(v, 1) for v in per_experiment["wall_s"]],
         "CPU (s)": [fmt_number(v, 1) for v in per_experiment["cpu_s"]],
@@ -815,9 +764,9 @@ def _completeness_context(artifacts: list[dict[str, Any]], ledger: pd.DataFrame,
     source_check = _write_csv(checklist, tables / "code_completeness.csv")
     source_badges = _write_csv(code_check.badge_table(badges), tables / "acm_badges.csv")
     shown = pd.DataFrame({
-        "artifact": [_code(a) for a in checklist["artifact"]], "item": checklist["item"],
+        "artifact": [code_span(a) for a in checklist["artifact"]], "item": checklist["item"],
         "status": checklist["status"], "why": checklist["reason"],
-        "evidence": [_Raw(", ".join(f"`{e}`" for e in str(v).split("; "))) if v else DASH
+        "evidence": [Raw(", ".join(f"`{e}`" for e in str(v).split("; "))) if v else DASH
                      for v in checklist["evidence"]],
     })
     return {
