@@ -32,6 +32,7 @@ from typing import Any
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 from replikit.study import Experiment, Study
+from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU
 
 log = logging.getLogger(__name__)
 
@@ -156,14 +157,20 @@ def _module_from_file(path: Path) -> ModuleType:
     return module
 
 
-def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> list[str]:
-    """Reasons, one per needed artifact that is not available."""
-    reasons = []
+def cause(kind: str, name: str, detail: str) -> dict[str, str]:
+    """Why a run could not run, as data the ledger and the report count by ``kind``."""
+    return {"kind": kind, "name": name, "detail": detail}
+
+
+def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]
+                      ) -> list[dict[str, str]]:
+    """One ``artifact-unavailable`` cause per needed artifact that is not available."""
+    causes = []
     for name in exp.needs:
         record = artifacts.get(name, {"status": "unavailable", "reason": "not fetched"})
         if record.get("status") != "ok":
-            reasons.append(f"artifact {name!r} unavailable: {record.get('reason')}")
-    return reasons
+            causes.append(cause(ARTIFACT_UNAVAILABLE, name, str(record.get("reason"))))
+    return causes
 
 
 def cuda_devices() -> int:
@@ -175,15 +182,24 @@ def cuda_devices() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def missing_hardware(exp: Experiment) -> list[str]:
-    """A reason when the experiment declares GPUs and this machine has fewer."""
+def missing_hardware(exp: Experiment) -> list[dict[str, str]]:
+    """A ``needs-gpu`` cause when the experiment declares GPUs and this machine has fewer."""
     if exp.resources.gpus == 0:
         return []
     found = cuda_devices()
     if found >= exp.resources.gpus:
         return []
-    return [f"needs {exp.resources.gpus} GPU(s) (declared in its resources); "
-            f"{found} available on this machine"]
+    return [cause(NEEDS_GPU, f"{exp.resources.gpus} GPU(s)",
+                  f"{found} available on this machine")]
+
+
+def cause_text(item: dict[str, str]) -> str:
+    """The cause as the run record's one-line reason says it."""
+    if item["kind"] == ARTIFACT_UNAVAILABLE:
+        return f"artifact {item['name']!r} unavailable: {item['detail']}"
+    if item["kind"] == NEEDS_GPU:
+        return f"needs {item['name']} (declared in its resources); {item['detail']}"
+    return item["detail"]
 
 
 def execute(
@@ -207,9 +223,10 @@ def execute(
         "params": study.experiment_params(experiment_name, profile),
         "host": platform.node(), "python": platform.python_version(),
     }
-    reasons = missing_artifacts(exp, artifacts) + missing_hardware(exp)
-    if reasons:
-        record.update(status="not-run", reason="; ".join(reasons), metrics={})
+    causes = missing_artifacts(exp, artifacts) + missing_hardware(exp)
+    if causes:
+        record.update(status="not-run", reason="; ".join(cause_text(c) for c in causes),
+                      causes=causes, metrics={})
         write_json(output, record)
         return record
     context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)

@@ -201,7 +201,7 @@ def _record(split, final, tuning, chosen, budget, timings) -> dict[str, Any]:
         "device": device,
         "extra": {
             "model": getattr(model, "name", type(model).__name__),
-            "per_user": per_user,
+            "unit": "user", "per_unit": per_user,  # paired user by user in the ledger
             "curve": curve or [],
             "budget": {**budget.to_dict(), "trials_run": len(tuning.trials) if tuning else 0},
             "best_params": dict(chosen),
