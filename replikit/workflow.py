@@ -15,10 +15,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replikit import paths
 from replikit.study import Study, load_study
+
+if TYPE_CHECKING:
+    from replikit.results import Results
 
 SHORTFORM = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)=(?P<value>.*)$")
 
@@ -203,3 +206,21 @@ def script_logging(log_path: str | Path) -> Iterator[logging.Logger]:
             finally:
                 root.removeHandler(handler)
                 sys.stdout.flush()
+
+
+def results_of(smk: Any) -> Results:
+    """The study's results, read once from an output rule's named inputs (report, draft).
+
+    The rule names ``ledger``, ``samples``, ``runs``, ``artifacts``, ``env`` and ``contacts``
+    inputs and a ``report_date`` param; ``benchmarks`` is an optional param.
+    """
+    from replikit.results import Results as _Results
+    from replikit.results import report_date
+
+    when = report_date(smk.input.runs, smk.params.report_date, fallback=[smk.input.ledger])
+    contacts = optional_file(smk.input.contacts)
+    benchmarks = getattr(smk.params, "benchmarks", None)
+    return _Results.from_files(
+        smk.input.ledger, smk.input.samples, smk.input.runs, smk.input.artifacts,
+        smk.input.env, when=when, contacts_file=Path(contacts) if contacts else None,
+        benchmarks=Path(benchmarks) if benchmarks else None)

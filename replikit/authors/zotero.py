@@ -38,7 +38,7 @@ import yaml
 
 from replikit.errors import ReplikitError
 from replikit.fileio import write_text
-from replikit.publish.letter import read_ledger
+from replikit.publish.letter import read_rows
 from replikit.study import load_study, study_path
 
 KEYRING_SERVICE = "replikit-zotero"
@@ -411,7 +411,7 @@ def push(study: str, root: str | Path, settings: ZoteroSettings, ledger_csv: str
     duplicated; earlier ``repro:`` tags are replaced.
     """
     loaded = load_study(study, root)
-    rows = read_ledger(ledger_csv)
+    rows = read_rows(ledger_csv)
     client = client or connect(settings)
     item = find_paper(client, key=loaded.paper.zotero,
                       doi=None if loaded.paper.zotero else loaded.paper.doi)

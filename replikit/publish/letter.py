@@ -17,7 +17,6 @@ SMTP settings (never stored in the repository, the log or the report):
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import email.policy
 import email.utils
@@ -43,71 +42,50 @@ from replikit.authors.contacts import (
     save_contacts,
 )
 from replikit.errors import ReplikitError
+from replikit.evaluate.claims_table import SUMMARY_COLUMNS, read_ledger, text_records
 from replikit.fileio import atomic_path, write_text
+from replikit.publish.text import fmt_number, to_float
 from replikit.vocabulary import LEVEL_ORDER
 
-LEDGER_COLUMNS = ("claim_id", "level", "experiment", "metric", "reported", "n", "mean", "sd",
-                  "ci_low", "ci_high", "verdict", "reason")
 TEMPLATES_DIR = paths.templates("letter")
 
 
 # --------------------------------------------------------------------------- the ledger
-def read_ledger(path: str | Path) -> list[dict[str, str]]:
-    """Read the claims ledger, checking that it has the expected columns.
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    """The ledger's rows as text, through the one reader of ``claims.csv``.
 
     Raises
     ------
     ReplikitError
-        If the file is missing a column or has no rows.
+        If the file is missing a column the letter shows, or has no rows.
     """
-    path = Path(path)
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in LEDGER_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ReplikitError(
-                "the claims ledger lacks columns", where=str(path),
-                expected=", ".join(LEDGER_COLUMNS), found=", ".join(reader.fieldnames or []),
-                fix="rebuild it with 'snakemake study=<study>'",
-            )
-        rows = list(reader)
+    rows = text_records(read_ledger(path, SUMMARY_COLUMNS))
     if not rows:
         raise ReplikitError("the claims ledger has no rows", where=str(path),
                             fix="rebuild it with 'snakemake study=<study>'")
     return rows
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def format_measured(row: dict[str, str], decimals: int | None) -> str:
+def format_measured(row: dict[str, Any], decimals: int | None) -> str:
     """``'0.9361 (sd 0.0021, 95% CI 0.9335 to 0.9387, n = 5)'``, or ``''`` when not run.
 
     Measured values carry one digit more than the paper prints, so a reader sees whether a
     difference lies beyond the paper's rounding.
     """
-    mean = _number(row.get("mean", ""))
+    mean = to_float(row.get("mean"))
     if mean is None:
         return ""
     digits = (decimals + 1) if decimals is not None else 4
-
-    def fmt(value: float) -> str:
-        return f"{value:.{digits}f}"
-
     parts = []
-    sd = _number(row.get("sd", ""))
+    sd = to_float(row.get("sd"))
     if sd is not None:
-        parts.append(f"sd {fmt(sd)}")
-    low, high = _number(row.get("ci_low", "")), _number(row.get("ci_high", ""))
+        parts.append(f"sd {fmt_number(sd, digits)}")
+    low, high = to_float(row.get("ci_low")), to_float(row.get("ci_high"))
     if low is not None and high is not None:
-        parts.append(f"95% CI {fmt(low)} to {fmt(high)}")
+        parts.append(f"95% CI {fmt_number(low, digits)} to {fmt_number(high, digits)}")
     if row.get("n"):
         parts.append(f"n = {row['n']}")
-    return fmt(mean) + (f" ({', '.join(parts)})" if parts else "")
+    return fmt_number(mean, digits) + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _format_reported(claim: Any) -> str:
@@ -251,7 +229,7 @@ def write_letter(
     contacts
         The contact log: recipients, open questions, the reply window.
     ledger_csv
-        The claims ledger with the columns in :data:`LEDGER_COLUMNS`.
+        The claims ledger (``results/<study>/claims.csv``).
     report_pdf
         The PDF report to attach.
     out_dir
@@ -269,7 +247,7 @@ def write_letter(
     sender = sender or Sender()
     report_pdf = Path(report_pdf)
     attachment = f"{study.name}-report.pdf"
-    rows = read_ledger(ledger_csv)
+    rows = read_rows(ledger_csv)
     subject, body = render_letter(study, contacts, rows, today=today,
                                   attachment_name=attachment, sender_name=sender.name,
                                   templates_dir=Path(templates_dir))

@@ -209,6 +209,10 @@ class Deviation(Strict):
 class ReportOptions(Strict):
     title: str | None = None
     redact_emails: bool = True
+    extensions: list[NAME] = Field(
+        default_factory=list,
+        description="Extensions (replikit/ext/<name>) whose report sections the report adds, "
+                    "e.g. [recsys]")
 
 
 # --------------------------------------------------------------------------- study
