@@ -11,7 +11,7 @@ from _report_helpers import build_results
 
 from replikit.errors import ReplikitError
 from replikit.publish import figures
-from replikit.publish.report import measurement_samples
+from replikit.evaluate.samples import measurement_samples
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from _report_helpers import build_results, study_dict
 
-from replikit.evaluate.ledger import COLUMNS, read_ledger
+from replikit.evaluate.claims_table import COLUMNS, read_ledger
 
 pytestmark = pytest.mark.slow  # three Snakemake invocations and a render: about 40 s
 
