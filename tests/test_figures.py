@@ -10,8 +10,8 @@ import pytest
 from _report_helpers import build_results
 
 from replikit.errors import ReplikitError
-from replikit.publish import figures
 from replikit.evaluate.samples import measurement_samples
+from replikit.publish import figures
 
 
 @pytest.fixture(scope="module")

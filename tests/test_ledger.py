@@ -104,7 +104,8 @@ def records():
     for name, table in (("model-a", NDCG_A), ("model-b", NDCG_B), ("model-c", NDCG_C)):
         out += [_ok(name, s, {"ndcg@10": v}) for s, v in table.items()]
     for name, table in (("users-a", USERS_A), ("users-b", USERS_B)):
-        out += [_ok(name, s, {"ndcg@10": float(np.mean(v))}, extra={"unit": "user", "per_unit": {"ndcg@10": v}})
+        out += [_ok(name, s, {"ndcg@10": float(np.mean(v))},
+                    extra={"unit": "user", "per_unit": {"ndcg@10": v}})
                 for s, v in table.items()]
     return out
 
@@ -414,7 +415,8 @@ def _pair_study():
 
 
 def test_comparison_pairs_by_seed_when_only_one_side_has_per_user_scores():
-    runs = [_ok("model-a", s, {"ndcg@10": v}, extra={"unit": "user", "per_unit": {"ndcg@10": [v, v]}})
+    runs = [_ok("model-a", s, {"ndcg@10": v},
+                extra={"unit": "user", "per_unit": {"ndcg@10": [v, v]}})
             for s, v in NDCG_A.items()]
     runs += [_ok("model-b", s, {"ndcg@10": v}) for s, v in NDCG_B.items()]
     row = build_ledger(_pair_study(), runs, hardware_comparable=True).iloc[0]

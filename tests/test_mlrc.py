@@ -21,7 +21,7 @@ import pytest
 from _report_helpers import RULES, build_results, study_dict
 
 from replikit.errors import ReplikitError
-from replikit.publish.exports import communication_markdown, report_date
+from replikit.publish.exports import communication_markdown
 from replikit.publish.mlrc import (
     MARKER,
     NOTES,
@@ -36,7 +36,7 @@ from replikit.publish.mlrc import (
 )
 from replikit.publish.render import render
 from replikit.publish.report import write_report_from_results
-from replikit.results import Results
+from replikit.results import Results, report_date
 from replikit.study import Study
 
 SUMMARY_SECTIONS = ["Reproducibility Summary", "Scope of Reproducibility", "Methodology",

@@ -221,7 +221,7 @@ def test_not_run_causes_are_counted_once_per_check_not_per_experiment():
 
 def test_not_run_causes_reach_the_summary_from_the_run_records(fake, tmp_path):
     """A "not run" record's structured causes travel through the ledger to the summary."""
-    from replikit.evaluate.claims_table import read_ledger as read, write_ledger
+    from replikit.evaluate.claims_table import write_ledger
     from replikit.evaluate.ledger import build_ledger
     from replikit.run.harness import cause, cause_text
 
@@ -230,7 +230,7 @@ def test_not_run_causes_reach_the_summary_from_the_run_records(fake, tmp_path):
                 "reason": cause_text(lost), "causes": [lost]}
                for name, spec in fake["study"].experiments.items() for seed in spec.seeds]
     ledger = build_ledger(fake["study"], records, hardware_comparable=False)
-    back = read(write_ledger(ledger, tmp_path / "claims.csv"))
+    back = read_ledger(write_ledger(ledger, tmp_path / "claims.csv"))
     assert back["causes"].tolist() == [[lost]] * len(back)
     text = summary_paragraph(fake["study"], back)
     assert (f"{len(back)} checks could not run: {len(back)} because artifact 'ml-100k' is "

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from replikit.authors.contacts import Contacts, contacts_markdown, load_contacts, redact
-from replikit.results import ReportDate, report_date
+from replikit.results import ReportDate
 from replikit.study import Study
 
 
@@ -50,5 +50,4 @@ def redact_text(study: Study, text: str) -> str:
     return redact(text) if study.report.redact_emails else text
 
 
-__all__ = ["ReportDate", "communication_markdown", "redact_text", "report_date",
-           "study_contacts"]
+__all__ = ["communication_markdown", "redact_text", "study_contacts"]
