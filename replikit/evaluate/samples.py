@@ -199,7 +199,7 @@ def _per_unit(runs: Runs, seeds: Sequence[int], metric: str
               ) -> tuple[str, list[float]] | None:
     """Each unit's score averaged over ``seeds``; None unless every run has them, aligned.
 
-    A runner that scores units one by one (items, documents, users) records them under
+    A runner that scores units one by one (items, documents, queries) records them under
     ``extra.per_unit[metric]``, naming the unit in ``extra.unit`` (singular).
     """
     lists, names = [], set()

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from replikit.publish import figures
+from replikit.publish.variance_figure import seed_variance_figure
 from replikit.results import Results
 from replikit.study import Study
 
@@ -54,7 +55,7 @@ def _draw_figures(ledger: pd.DataFrame, samples: pd.DataFrame, out: Path) -> dic
                              max_rows=CLAIMS_PER_FIGURE)
         made["drift"].append(_figure_entry(path, i, len(value_groups), group))
         path = out / "figures" / f"seed-variance-{i}.png"
-        figures.seed_variance_figure(part, path, max_rows=CLAIMS_PER_FIGURE)
+        seed_variance_figure(part, path, max_rows=CLAIMS_PER_FIGURE)
         made["seed_variance"].append(_figure_entry(path, i, len(value_groups), group))
     _remove_stale_figures(out / "figures", {e["path"] for kind in made.values() for e in kind})
     return made
