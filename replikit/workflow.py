@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from replikit import paths
+from replikit.errors import ReplikitError
 from replikit.study import Study, load_study
+
+#: The conda environment of an experiment that names none (``envs/replikit.yaml``).
+DEFAULT_ENV = "replikit"
 
 SHORTFORM = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)=(?P<value>.*)$")
 
@@ -135,6 +139,25 @@ def needed_artifact_records(study_name: str, experiment: str) -> list[str]:
 def study_code(study_name: str) -> list[str]:
     """The study's own Python files: a change to any of them re-runs its experiments."""
     return sorted(str(p) for p in Path("studies", study_name).glob("*.py"))
+
+
+def run_env(study_name: str, experiment: str, envs_dir: str | Path) -> str:
+    """The conda environment file of an experiment's runs: ``<envs_dir>/<env>.yaml``.
+
+    An experiment names its environment in the manifest (``env: torch``); one that names
+    none runs in ``replikit``, the environment of replikit's own rules.
+    """
+    env = study(study_name).experiments[experiment].env or DEFAULT_ENV
+    path = Path(envs_dir) / f"{env}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in Path(envs_dir).glob("*.yaml"))
+        raise ReplikitError(
+            f"experiment {experiment!r} names the software environment {env!r}, "
+            "which has no file", where=f"studies/{study_name}/study.yaml: "
+            f"experiments.{experiment}.env", expected=f"one of {known}", found=repr(env),
+            fix=f"name one of the environments, or add {path}",
+        )
+    return str(path.resolve())
 
 
 def artifact_params(study_name: str, artifact: str) -> dict[str, Any]:
