@@ -117,7 +117,7 @@ def run_record(study_name: str, experiment: str, seed: int) -> str:
 def run_records(study_name: str) -> list[str]:
     """Every run of every declared experiment, one per seed.
 
-    Claims use most experiments; the others (e.g. the baselines of a ranking study) feed the
+    Claims use most experiments; the others (e.g. baselines shown beside the claims) feed the
     report's own tables, so a declared experiment always runs.
     """
     s = study(study_name)
