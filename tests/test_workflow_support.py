@@ -43,3 +43,13 @@ def test_an_env_without_a_file_is_a_clear_error(monkeypatch, tmp_path):
         rk.run_env("bert4rec", "ml100k-bert4rec", tmp_path)
     assert "experiments.ml100k-bert4rec.env" in str(err.value)
     assert "['replikit']" in str(err.value)
+
+
+def test_config_and_its_schema_agree_on_every_default():
+    import yaml
+
+    config = yaml.safe_load((REPO / "workflow" / "config.yaml").read_text())
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    for key, value in config.items():
+        assert schema["properties"][key]["default"] == value, key
+    assert config["study"] == "bert4rec"
