@@ -111,6 +111,9 @@ class Experiment(Strict):
     needs: list[str] = Field(default_factory=list, description="Artifact names the run needs")
     seeds: list[int] = Field(min_length=1)
     resources: Resources = Field(default_factory=Resources)
+    env: NAME | None = Field(
+        None, description="The software environment its runs need under "
+        "--software-deployment-method conda: envs/<env>.yaml (default: replikit)")
 
     @field_validator("seeds", mode="before")
     @classmethod

@@ -37,11 +37,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from data import load_movielens, load_original_sequences, make_split
-
 from replikit.errors import ReplikitError
 from replikit.ext.recsys.ranking import PROTOCOLS
 from replikit.ext.recsys.tuning import DEFAULT_METRIC, Budget, fit_and_test, tune
+
+from .data import load_movielens, load_original_sequences, make_split
 
 MODELS = {
     "mostpop": ("baselines", "MostPop"),
@@ -96,7 +96,7 @@ def resolve_model(name: str, *, where: str | None = None) -> type:
                             expected=" | ".join(MODELS) + " | '<module>:<Class>'",
                             found=repr(name))
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(f".{module_name}", __package__)
     except ImportError as err:
         raise ReplikitError(f"cannot import the module of model {name!r}", where=where,
                             expected=f"{module_name}.py in the study folder",

@@ -72,6 +72,11 @@ def get_study_code(wildcards):
     return rk.study_code(wildcards.study)
 
 
+def get_run_env(wildcards):
+    """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml."""
+    return rk.run_env(wildcards.study, wildcards.experiment, Path(workflow.basedir, "envs"))
+
+
 def get_run_records(wildcards):
     return rk.run_records(wildcards.study)
 
