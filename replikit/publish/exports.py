@@ -9,7 +9,7 @@ results. Three things they need are decided here, once:
   ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention), or the day the newest run
   record was written. The report says which.
 * :func:`communication_markdown`: the report's section on communication with the authors,
-  from ``studies/<study>/contacts.yaml`` (:func:`replikit.authors.contacts.contacts_markdown`).
+  from ``studies/<study>/contacts.yaml`` (:func:`replikit.publish.communication.contacts_markdown`).
 * :func:`redact_text`: e-mail addresses withheld unless the study sets
   ``report.redact_emails: false``.
 """
@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from replikit.authors.contacts import Contacts, contacts_markdown, load_contacts, redact
 from replikit.errors import ReplikitError
+from replikit.publish.communication import contacts_markdown
 from replikit.study import Study
+from replikit.study.contacts import Contacts, load_contacts, redact
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 

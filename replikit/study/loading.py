@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from replikit.errors import ReplikitError
 from replikit.study.model import Study
+from replikit.study.sources import SOURCE_KINDS
 
 # The C loader parses a large manifest ~10x faster; every workflow job loads one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -85,7 +86,7 @@ def load_study(study: str | Path, root: str | Path = ".") -> Study:
 def describe_error(error: dict[str, Any], node: yaml.Node | None) -> str:
     """One line per pydantic error: key path (line), what was expected, what was found."""
     loc = [part for part in error["loc"] if not (isinstance(part, str) and part[:1].isupper())]
-    loc = [part for part in loc if part not in ("url", "git", "pypi", "path")
+    loc = [part for part in loc if part not in SOURCE_KINDS
            or not _is_tag_position(error["loc"], part)]
     key = key_path(loc)
     line = line_of(node, loc)
@@ -153,7 +154,7 @@ def _allow_single_source_shorthand(defs: dict[str, Any]) -> None:
     base = {k: v for k, v in full["properties"].items() if k != "sources"}
     required = [r for r in full.get("required", []) if r != "sources"]
     variants = [full]
-    for source in ("UrlSource", "GitSource", "PypiSource", "PathSource"):
+    for source in (model.__name__ for model in SOURCE_KINDS.values()):
         spec = defs[source]
         variants.append({
             "type": "object", "additionalProperties": False,
