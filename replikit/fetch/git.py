@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from replikit.errors import ReplikitError
-from replikit.fetch.job import FetchJob, Unreachable
 from replikit.fetch.cache import Cache
+from replikit.fetch.job import FetchJob, Unreachable
 from replikit.study import GitSource
 
 

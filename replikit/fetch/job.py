@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import pooch
 
+from replikit import paths
 from replikit.errors import ReplikitError
 from replikit.fetch import lock as lockfile
 from replikit.fetch.archives import extract_member
@@ -75,7 +76,7 @@ class FetchJob:
                            source_index=index, size_bytes=path.stat().st_size, from_cache=True)
 
     def manifest_key(self) -> str:
-        return f"{self.study.dir / 'study.yaml'}: artifacts.{self.name}"
+        return f"{self.study.dir / paths.MANIFEST}: artifacts.{self.name}"
 
     # ------------------------------------------------------------------ expectations
     def produces_file(self) -> bool:
@@ -156,7 +157,7 @@ def artifact_of(study: Study, name: str) -> Artifact:
     if name not in study.artifacts:
         raise ReplikitError(
             f"study {study.name!r} declares no artifact {name!r}",
-            where=str(study.dir / "study.yaml"), expected=f"one of {sorted(study.artifacts)}",
+            where=str(study.dir / paths.MANIFEST), expected=f"one of {sorted(study.artifacts)}",
             fix="check the name, or declare it under 'artifacts:'",
         )
     return study.artifacts[name]

@@ -12,14 +12,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from replikit import paths
 from replikit.errors import ReplikitError
+from replikit.paths import MANIFEST
 from replikit.study.model import Study
 from replikit.study.sources import SOURCE_KINDS
 
 # The C loader parses a large manifest ~10x faster; every workflow job loads one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-STUDIES_DIR = "studies"
-MANIFEST = "study.yaml"
 
 
 def study_path(study: str | Path, root: str | Path = ".") -> Path:
@@ -29,7 +29,7 @@ def study_path(study: str | Path, root: str | Path = ".") -> Path:
         return candidate
     if candidate.is_dir() and (candidate / MANIFEST).exists():
         return candidate / MANIFEST
-    path = Path(root) / STUDIES_DIR / str(study) / MANIFEST
+    path = Path(root) / paths.study_dir(str(study)) / MANIFEST
     if not path.exists():
         known = list_studies(root)
         raise ReplikitError(
@@ -43,7 +43,7 @@ def study_path(study: str | Path, root: str | Path = ".") -> Path:
 
 def list_studies(root: str | Path = ".") -> list[str]:
     """Names of the studies under ``<root>/studies``."""
-    base = Path(root) / STUDIES_DIR
+    base = Path(root) / paths.STUDIES
     return sorted(p.parent.name for p in base.glob(f"*/{MANIFEST}"))
 
 
