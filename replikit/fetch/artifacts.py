@@ -34,7 +34,7 @@ from replikit.fetch.records import describe_source, lock_entry
 from replikit.fetch.url import fetch_url
 from replikit.study import GitSource, Study, load_study, source_kind
 
-Fetcher = Callable[[FetchJob, Any, "str | None"], dict[str, Any]]
+Fetcher = Callable[[FetchJob, Any, str | None], dict[str, Any]]
 
 FETCHERS: dict[str, Fetcher] = {
     "url": fetch_url, "git": fetch_git, "pypi": fetch_pypi, "path": fetch_path,
