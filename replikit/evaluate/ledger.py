@@ -10,7 +10,6 @@ sample, in :mod:`replikit.evaluate.samples`. This module only lays out the rows.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from replikit import paths
-from replikit.evaluate.claims_table import COLUMNS, read_ledger, typed_frame
+from replikit.evaluate.claims_table import COLUMNS, typed_frame
 from replikit.evaluate.samples import (
     Runs,
     collect_runs,
@@ -44,7 +43,6 @@ from replikit.evaluate.verdicts import (
     not_run,
 )
 from replikit.fileio import read_json
-from replikit.publish.text import fmt_number
 from replikit.study import Claim, Pair, Study
 from replikit.vocabulary import LEVELS, VERDICTS
 
@@ -261,95 +259,3 @@ def study_ledger(study: Study, results: str | Path = "results", *,
     return build_ledger(study, load_records(results, study.name), hardware_comparable=comparable,
                         hardware_note=note, alpha=alpha, power=power)
 
-
-# --------------------------------------------------------------------------- terminal
-_STYLES = dict(zip(VERDICTS, ("green", "yellow", "cyan", "red", "dim"), strict=True))
-
-
-def _cell(value: Any, significant: int = 4) -> str:
-    return fmt_number(value, significant=significant, missing="")
-
-
-def render_table(frame: pd.DataFrame, title: str = "claims ledger"):
-    """The ledger as a rich Table: one line per claim level, verdicts coloured."""
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    for name, justify in (("claim", "left"), ("level", "left"), ("n", "right"),
-                          ("measured", "right"), (f"{_pct_ci(frame)} CI", "right"),
-                          ("reported", "right"), ("band", "right"), ("p", "right"),
-                          ("verdict", "left")):
-        table.add_column(name, justify=justify, no_wrap=True,
-                         min_width=_min_width(frame, name))
-    for row in frame.itertuples(index=False):
-        band = f"[{_cell(row.band_low)}, {_cell(row.band_high)}]" if _cell(row.band_low) else ""
-        ci = f"[{_cell(row.ci_low)}, {_cell(row.ci_high)}]" if _cell(row.ci_low) else ""
-        style = _STYLES.get(row.verdict, "")
-        table.add_row(row.claim_id, row.level, str(row.n) if row.n else "", _cell(row.mean),
-                      ci, _cell(row.reported), band, _cell(_deciding_p(row), 2),
-                      f"[{style}]{row.verdict}[/{style}]" if style else row.verdict)
-    return table
-
-
-def _deciding_p(row: Any) -> float:
-    """The p-value the verdict rests on: Holm-adjusted for comparisons, else the TOST p."""
-    return row.p_adjusted if not pd.isna(row.p_adjusted) else row.p_value
-
-
-def _min_width(frame: pd.DataFrame, column: str) -> int | None:
-    """Claim ids and verdicts are never squeezed; the numbers give way first."""
-    if column == "claim" and len(frame):
-        return min(int(frame["claim_id"].str.len().max()), 32)
-    return {"verdict": len("partially reproduced"), "level": len("re-implement")}.get(column)
-
-
-def _pct_ci(frame: pd.DataFrame) -> str:
-    alphas = frame["alpha"].dropna().unique() if len(frame) else []
-    return f"{(1 - float(alphas[0])) * 100:g}%" if len(alphas) == 1 else "1-α"
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    """``replikit status <study>``: the ledger as it stands from the runs so far."""
-    from rich.console import Console
-
-    from replikit.study import load_study
-
-    study = load_study(args.study, args.root)
-    frame = study_ledger(study, args.results, alpha=args.alpha)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)  # piped output: no terminal width to fit, keep rows whole
-    runs_dir = Path(args.results) / study.name / "runs"
-    if not runs_dir.is_dir():
-        console.print(f"note: no run records yet ({runs_dir} does not exist)", markup=False)
-    console.print(render_table(frame, title=f"{study.name}: claims ledger"))
-    if args.reasons:
-        for row in frame.itertuples(index=False):
-            console.print(f"{row.claim_id} {row.level}: {row.reason}", markup=False)
-    console.print(summary_line(frame), markup=False)
-    return 0
-
-
-def print_status(study_name: str, results: str | Path = "results") -> None:
-    """Print a finished workflow's ledger (``results/<study>/claims.csv``) as a table."""
-    from rich.console import Console
-
-    path = Path(results) / paths.ledger(study_name).relative_to(paths.RESULTS)
-    if not path.exists():
-        return
-    frame = read_ledger(path)
-    console = Console() if Console().is_terminal else Console(width=160)
-    console.print(render_table(frame, title=f"{study_name}: claims ledger ({path})"))
-    console.print(summary_line(frame), markup=False)
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``replikit status`` to the command line."""
-    p = sub.add_parser("status", help="print a study's claims ledger from its runs so far")
-    p.add_argument("study", help="study name or path to its study.yaml")
-    p.add_argument("--results", default="results",
-                   help="results folder holding <study>/runs (default: results)")
-    p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                   help=f"significance level (default: {DEFAULT_ALPHA})")
-    p.add_argument("--reasons", action="store_true", help="also print each verdict's reason")
-    p.set_defaults(func=cmd_status)

@@ -5,7 +5,7 @@ results (:class:`replikit.results.Results`, which also holds their date,
 :func:`replikit.results.report_date`). Two things they need are decided here, once:
 
 * :func:`communication_markdown`: the report's section on communication with the authors,
-  from ``studies/<study>/contacts.yaml`` (:func:`replikit.authors.contacts.contacts_markdown`).
+  from ``studies/<study>/contacts.yaml`` (:func:`replikit.publish.communication.contacts_markdown`).
 * :func:`redact_text`: e-mail addresses withheld unless the study sets
   ``report.redact_emails: false``.
 """
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replikit.authors.contacts import Contacts, contacts_markdown, load_contacts, redact
+from replikit.publish.communication import contacts_markdown
 from replikit.results import ReportDate
 from replikit.study import Study
+from replikit.study.contacts import Contacts, load_contacts, redact
 
 
 def study_contacts(study: Study, contacts_file: str | Path | None) -> Contacts | None:

@@ -28,9 +28,9 @@ import jinja2
 import pandas as pd
 
 from replikit import paths
-from replikit.authors.contacts import mlrc_communication_section
 from replikit.errors import ReplikitError
 from replikit.fileio import atomic_path, write_text
+from replikit.publish.communication import mlrc_communication_section
 from replikit.publish.exports import redact_text, study_contacts
 from replikit.publish.report import summary_paragraph, time_statement, verdict_counts
 from replikit.publish.report.common import measured_digits

@@ -17,7 +17,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from replikit.errors import ReplikitError
 from replikit.study.base import NAME, SHA256, Strict
-from replikit.study.sources import GitSource, Source
+from replikit.study.sources import SOURCE_KINDS, GitSource, Source
 from replikit.vocabulary import ClaimKind, Level
 
 
@@ -59,8 +59,7 @@ class Artifact(Strict):
     def _single_source_shorthand(cls, data: Any) -> Any:
         """Accept ``{url: ..., sha256: ...}`` as shorthand for one source."""
         if isinstance(data, dict) and "sources" not in data:
-            keys = {"url", "git", "commit", "pypi", "path", "member", "strip_header",
-                    "download_sha256", "install"}
+            keys = set().union(*(model.model_fields for model in SOURCE_KINDS.values()))
             source = {k: data[k] for k in keys if k in data}
             if source:
                 data = {k: v for k, v in data.items() if k not in keys}

@@ -95,6 +95,6 @@ def get_threads(wildcards):
 
 
 def print_verdicts(study_name):
-    from replikit.evaluate.ledger import print_status
+    from replikit.cli.status import print_status
 
     print_status(study_name)
