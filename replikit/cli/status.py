@@ -15,7 +15,7 @@ from replikit import paths
 from replikit.evaluate.claims_table import read_ledger
 from replikit.evaluate.ledger import study_ledger, summary_line
 from replikit.evaluate.verdicts import DEFAULT_ALPHA
-from replikit.publish.text import fmt_number
+from replikit.numbers import fmt_number
 from replikit.study import load_study
 from replikit.vocabulary import VERDICTS
 

@@ -7,7 +7,7 @@ tests/test_verdicts.py walks the same cases through the functions of
 from __future__ import annotations
 
 from replikit.evaluate.verdicts import DEFAULT_ALPHA, DEFAULT_POWER
-from replikit.publish.text import fmt_share
+from replikit.numbers import fmt_share
 
 _RULES_TEMPLATE = """\
 Every claim is judged separately at each level it declares (re-run, re-implement,

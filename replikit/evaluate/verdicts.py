@@ -29,7 +29,7 @@ from replikit.evaluate.stats import (
     tost,
     wilcoxon,
 )
-from replikit.publish.text import fmt_number, fmt_p, fmt_share
+from replikit.numbers import fmt_number, fmt_p, fmt_share
 from replikit.study import Tolerance
 from replikit.vocabulary import (
     INCONCLUSIVE,

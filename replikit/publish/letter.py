@@ -23,7 +23,7 @@ from replikit.authors.mail import Sender, build_message
 from replikit.errors import ReplikitError
 from replikit.evaluate.claims_table import SUMMARY_COLUMNS, read_ledger, text_records
 from replikit.fileio import atomic_path, write_text
-from replikit.publish.text import fmt_number, to_float
+from replikit.numbers import fmt_number, to_float
 from replikit.study.contacts import CHANNEL_LABELS, Contacts
 from replikit.vocabulary import LEVEL_ORDER
 

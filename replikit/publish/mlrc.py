@@ -30,12 +30,13 @@ import pandas as pd
 from replikit import paths
 from replikit.errors import ReplikitError
 from replikit.fileio import atomic_path, write_text
+from replikit.numbers import DASH, fmt_number, fmt_percent
 from replikit.publish.communication import mlrc_communication_section
 from replikit.publish.exports import redact_text, study_contacts
 from replikit.publish.report import summary_paragraph, time_statement, verdict_counts
 from replikit.publish.report.common import measured_digits
 from replikit.publish.report.environment import hardware_rows, hardware_table
-from replikit.publish.text import DASH, fmt_number, fmt_percent, markdown_table, md_escape
+from replikit.publish.text import markdown_table, md_escape
 from replikit.results import ReportDate, Results
 from replikit.study import Study
 from replikit.vocabulary import LEVELS

@@ -7,17 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from replikit.numbers import DASH, fmt_number, fmt_percent, is_missing
 from replikit.publish.report.common import measured_digits
-from replikit.publish.text import (
-    DASH,
-    Raw,
-    code_span,
-    fmt_number,
-    fmt_percent,
-    is_missing,
-    markdown_table,
-    md_escape,
-)
+from replikit.publish.text import Raw, code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
 

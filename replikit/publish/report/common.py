@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from replikit.fileio import atomic_path
-from replikit.publish.text import DASH, Raw, is_missing
+from replikit.numbers import DASH, is_missing
+from replikit.publish.text import Raw
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 
 from replikit import completeness as code_check
+from replikit.numbers import DASH
 from replikit.publish.report.common import sentence, write_csv
-from replikit.publish.text import DASH, Raw, code_span, markdown_table, md_escape
+from replikit.publish.text import Raw, code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
 

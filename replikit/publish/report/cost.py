@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 
 from replikit.evaluate import cost
+from replikit.numbers import DASH, fmt_number, is_missing
 from replikit.publish.report.common import write_csv
 from replikit.publish.report.environment import actual_hardware
-from replikit.publish.text import DASH, code_span, fmt_number, is_missing, markdown_table
+from replikit.publish.text import code_span, markdown_table
 from replikit.results import Results
 from replikit.study import Study
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from replikit.numbers import DASH
 from replikit.publish import figures
 from replikit.publish.report.common import plural, write_csv, yes_no
-from replikit.publish.text import DASH, code_span, markdown_table, md_escape
+from replikit.publish.text import code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
 from replikit.vocabulary import (

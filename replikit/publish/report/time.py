@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from replikit.numbers import fmt_number, fmt_percent
 from replikit.publish.report.common import write_csv, yes_no
 from replikit.publish.report.environment import hardware_rows
-from replikit.publish.text import code_span, fmt_number, fmt_percent, markdown_table, md_escape
+from replikit.publish.text import code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
 
