@@ -119,6 +119,8 @@ _FEATURE_MODULES: list[str] = [
     "replikit.contacts",
     "replikit.letters",
     "replikit.zotero",
+    "replikit.extract.cli",
+    "replikit.audit.cli",
 ]
 
 
