@@ -98,6 +98,9 @@ class PypiSource(_Source):
     install: bool = Field(
         False, description="Install the distribution into the artifact folder (for code)"
     )
+    sdist: bool = Field(
+        False, description="Fetch the source distribution, not a wheel (e.g. for its README)"
+    )
 
     @field_validator("pypi")
     @classmethod
@@ -163,7 +166,7 @@ class Artifact(Strict):
         """Accept ``{url: ..., sha256: ...}`` as shorthand for one source."""
         if isinstance(data, dict) and "sources" not in data:
             keys = {"url", "git", "commit", "pypi", "path", "member", "strip_header",
-                    "download_sha256", "install"}
+                    "download_sha256", "install", "sdist"}
             source = {k: data[k] for k in keys if k in data}
             if source:
                 data = {k: v for k, v in data.items() if k not in keys}

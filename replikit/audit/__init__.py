@@ -55,7 +55,7 @@ def audit_artifact(study: str, artifact: str, root: str | Path = ".") -> Path:
         raise ReplikitError(
             f"artifact {artifact!r} of study {study!r} has not been fetched",
             where=str(record_path),
-            fix=f"run `snakemake {record_path.as_posix()} study={study}` first")
+            fix=f"run `snakemake results/{study}/artifacts/{artifact}.json study={study}` first")
     record = read_json(record_path)
     path = Path(record.get("path") or "")
     if record.get("status") != "ok" or not path.exists():

@@ -172,22 +172,21 @@ def _parse(path: Path, rel: str) -> PySource:
 
 # --------------------------------------------------------------------------- Python 2
 def python2_constructs(text: str) -> list[tuple[int, str]]:
-    """(line, construct) for each Python-2-only construct where Python 3 cannot parse."""
-    grammar = parso.load_grammar()
-    module = grammar.parse(text, error_recovery=True)
+    """(line, construct) for each Python-2-only construct of a file Python 3 cannot parse.
+
+    parso's error recovery keeps every token, but after the first error the statements
+    around it may be regrouped; so each line's tokens are classified, not only the lines
+    parso reports (the constructs recognised are invalid in Python 3 wherever they stand).
+    """
+    module = parso.load_grammar().parse(text, error_recovery=True)
     by_line: dict[int, list] = {}
     leaf = module.get_first_leaf()
     while leaf is not None:
-        by_line.setdefault(leaf.start_pos[0], []).append(leaf)
+        if leaf.value.strip():  # not the empty INDENT/DEDENT error leaves, nor newlines
+            by_line.setdefault(leaf.start_pos[0], []).append(leaf)
         leaf = leaf.get_next_leaf()
-    found: dict[int, str] = {}
-    for error in grammar.iter_errors(module):
-        line = error.start_pos[0]
-        if line not in found and error.code != 903:  # 903: indentation after an error
-            what = _python2_construct(by_line.get(line, []))
-            if what:
-                found[line] = what
-    return sorted(found.items())
+    found = ((line, _python2_construct(leaves)) for line, leaves in sorted(by_line.items()))
+    return [(line, what) for line, what in found if what]
 
 
 def _python2_construct(leaves: list) -> str | None:
@@ -195,7 +194,7 @@ def _python2_construct(leaves: list) -> str | None:
     if not values:
         return None
     first, second = values[0], values[1] if len(values) > 1 else ""
-    if first == "print" and second not in ("(", "", "=", "."):
+    if first == "print" and second not in ("(", "", "=", ".", ",", ")", "[", ":", "+="):
         return "print statement"
     if first == "exec" and second not in ("(", "", "="):
         return "exec statement"

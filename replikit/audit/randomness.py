@@ -18,6 +18,9 @@ from replikit.audit.pysource import CodeTree, PySource
 
 FAMILIES = {"random": "Python's random", "numpy": "NumPy", "torch": "PyTorch",
             "tensorflow": "TensorFlow", "jax": "JAX"}
+#: Generators made without a seed: no global seed reaches them.
+NEW_GENERATORS = {"numpy.random.default_rng": "numpy:new", "numpy.random.RandomState":
+                  "numpy:new", "random.Random": "random:new"}
 SEEDERS = {
     "random.seed": {"random"}, "numpy.random.seed": {"numpy"},
     "torch.manual_seed": {"torch"}, "torch.cuda.manual_seed_all": {"torch"},
@@ -59,9 +62,8 @@ def family_of_draw(call: ast.Call, name: str) -> str | None:
     parts = name.split(".")
     if name.startswith(("random.", "numpy.random.")) and parts[-1] not in NOT_DRAWS:
         return parts[0]
-    if name in ("numpy.random.default_rng", "numpy.random.RandomState", "random.Random") \
-            and not call.args and not call.keywords:
-        return parts[0]  # a generator made without a seed draws from the OS entropy
+    if name in NEW_GENERATORS and not call.args and not call.keywords:
+        return NEW_GENERATORS[name]  # seeded from the OS entropy, whatever the global seed
     if parts[0] == "torch" and (parts[-1] in TORCH_DRAWS and len(parts) == 2 or
                                 parts[1:3] == ["nn", "init"] or
                                 parts[1:2] == ["nn"] and parts[-1] in TORCH_LAYERS):
@@ -137,12 +139,19 @@ def _entry_point(entry: PySource, modules: dict[str, PySource],
             if family in seeded or family in reported:
                 continue
             reported.add(family)
-            via = "" if source is entry else f" (run by the entry point {entry.rel})"
-            findings.append(source.finding(
-                "randomness", "unseeded", f"draws from {FAMILIES[family]}'s generator, which "
-                f"the entry point {entry.rel} never seeds{via}", line))
+            findings.append(source.finding("randomness", "unseeded",
+                                           _unseeded_message(family, entry, source), line))
     findings += _seeds_not_exposed(entry)
     return findings
+
+
+def _unseeded_message(family: str, entry: PySource, source: PySource) -> str:
+    via = "" if source is entry else f" (run by the entry point {entry.rel})"
+    if family.endswith(":new"):
+        return (f"makes a {FAMILIES[family.split(':')[0]]} generator without a seed: it starts "
+                f"from the system's entropy, so no run can be repeated{via}")
+    return f"draws from {FAMILIES[family]}'s generator, which the entry point {entry.rel} " \
+        f"never seeds{via}"
 
 
 def _seeds_not_exposed(entry: PySource) -> list[Finding]:

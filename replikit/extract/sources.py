@@ -93,7 +93,7 @@ def _artifact_record(artifact: str, study: str | None, root: Path) -> dict[str, 
     if not path.is_file():
         raise ReplikitError(
             f"artifact {artifact!r} of study {study!r} has not been fetched", where=str(path),
-            fix=f"run `snakemake {path.as_posix()} study={study}` first",
+            fix=f"run `snakemake results/{study}/artifacts/{artifact}.json study={study}` first",
         )
     record = read_json(path)
     if record.get("status") != "ok" or not record.get("path"):
