@@ -23,6 +23,7 @@ from tests._fetch_helpers import (
     make_study,
     publish_index,
     server,  # noqa: F401 - a fixture
+    sha256,
     use_index,
 )
 
@@ -68,19 +69,13 @@ def fetched(tmp_path, server, monkeypatch):  # noqa: F811 - the fixture
         "code": {"description": "the paper's code", "role": "code",
                  "pypi": "tinypaper==1.0", "sdist": True},
         "readme": {"description": "its README", "pypi": "tinypaper==1.0", "sdist": True,
-                   "member": "tinypaper-1.0/README.md", "sha256": file_sha256_of(README)},
+                   "member": "tinypaper-1.0/README.md", "sha256": sha256(README)},
     })
     for name in ("code", "readme"):
         record = fetch_artifact(study, name, tmp_path / "resources/demo" / name,
                                 cache_dir=tmp_path / "cache", strict=True)
         write_json(tmp_path / f"results/demo/artifacts/{name}.json", record)
     return tmp_path, sdist
-
-
-def file_sha256_of(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def test_member_of_an_archive_artifact(fetched):
@@ -91,7 +86,7 @@ def test_member_of_an_archive_artifact(fetched):
         ("data-set-ml-100k-rmse", 0.934), ("data-set-ml-100k-time", 6)]
     assert provenance["artifact"] == "code"
     assert provenance["artifact_sha256"] == file_sha256(sdist)  # the sdist itself
-    assert provenance["sha256"] == file_sha256_of(README)
+    assert provenance["sha256"] == sha256(README)
     assert provenance["member"] == "tinypaper-1.0/README.md"
     assert entries[0]["claim"]["source"].startswith("tinypaper-1.0/README.md, tinypaper")
 
@@ -100,7 +95,7 @@ def test_file_artifact_taken_from_an_sdist(fetched):
     root, _ = fetched
     entries, provenance = extract_claims("readme:README.md", study="demo", root=root)
     assert len(entries) == 2
-    assert provenance["artifact_sha256"] == provenance["sha256"] == file_sha256_of(README)
+    assert provenance["artifact_sha256"] == provenance["sha256"] == sha256(README)
 
 
 def test_unfetched_artifact_says_how_to_fetch_it(tmp_path):

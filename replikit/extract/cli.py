@@ -54,8 +54,9 @@ def cmd_claims_extract(args: argparse.Namespace) -> int:
     if not entries:
         raise ReplikitError("no numbers found in the chosen tables", where=args.source,
                             fix="check --table/--row/--column, or the file's tables")
-    command = "replikit claims " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    text = render(entries, provenance, command.strip())
+    command = f"replikit claims extract {shlex.quote(args.source)}" + (
+        f" --study {shlex.quote(args.study)}" if args.study else "")
+    text = render(entries, provenance, command)
     previous = args.previous or (args.out if args.out and args.out.is_file() else None)
     changes = diff(read_previous(previous), [e["claim"] for e in entries]) if previous else None
     if args.out:
