@@ -7,6 +7,7 @@ from pathlib import Path
 
 from replikit.audit import audit_artifact, audit_tree
 from replikit.audit.text import findings_markdown
+from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 
 
@@ -28,7 +29,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
                           "path": str(args.path)})
     else:
         if not args.artifact:
-            raise SystemExit("replikit audit: give the artifact to audit, or --path")
+            raise ReplikitError("nothing to audit", expected="an artifact name or --path",
+                                fix=f"replikit audit {args.study} <artifact>")
         out = audit_artifact(args.study, args.artifact, root)
     audit = read_json(out)
     if args.markdown:
