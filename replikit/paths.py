@@ -68,6 +68,11 @@ def env_record(study: str) -> Path:
     return RESULTS / study / "env.json"
 
 
+def audit(study: str) -> Path:
+    """Findings of ``replikit audit`` on the study's original code."""
+    return RESULTS / study / "audit.json"
+
+
 def ledger(study: str) -> Path:
     return RESULTS / study / "claims.csv"
 

@@ -53,6 +53,9 @@ class PypiSource(_Source):
     install: bool = Field(
         False, description="Install the distribution into the artifact folder (for code)"
     )
+    sdist: bool = Field(
+        False, description="Fetch the source distribution, not a wheel (e.g. for its README)"
+    )
 
     @field_validator("pypi")
     @classmethod
