@@ -61,8 +61,8 @@ def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = Non
     targets cannot be read at parse time. Instead the workflow object's class is given a
     ``dag_settings`` setter that, when Snakemake assigns the settings, moves ``key=value``
     targets into ``config`` and then calls ``on_config(config, settings)`` (e.g. to check
-    that the study exists, which only then is known). Rules must therefore read ``config`` in input functions or
-    lambdas, never at parse time.
+    that the study exists, which only then is known). Rules must therefore read ``config``
+    in input functions or lambdas, never at parse time.
     """
     base = type(workflow)
 
@@ -228,13 +228,14 @@ def records_to_redo(study_name: str) -> list[str]:
             continue
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("not a mapping")
         except (ValueError, OSError):
             logging.getLogger(__name__).warning("%s is unreadable; it is made again", path)
             redo.append(str(path))
             continue
-        if not isinstance(record, dict) or "status" not in record:
-            redo.append(str(path))
-        elif path.parent.name == "artifacts" and record["status"] != "ok":
+        unavailable = path.parent.name == "artifacts" and record.get("status") != "ok"
+        if "status" not in record or unavailable:
             redo.append(str(path))
     return redo
 

@@ -43,7 +43,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check study manifests, contact logs, notes, lock files and profiles")
+    p = sub.add_parser(
+        "validate", help="check manifests, contact logs, notes, lock files and profiles")
     p.add_argument("studies", nargs="*", help="study names (default: all)")
     p.set_defaults(func=cmd_validate)
 

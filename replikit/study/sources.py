@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from urllib.parse import urlparse
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 from pydantic import Discriminator, Field, Tag, field_validator
 

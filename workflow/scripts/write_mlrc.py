@@ -4,7 +4,7 @@ from pathlib import Path
 
 from replikit.evaluate.rules_text import render_rules
 from replikit.publish.mlrc import write_mlrc_draft
-from replikit.workflow import results_of, job, study
+from replikit.workflow import job, results_of, study
 
 with job(snakemake):
     manifest = study(snakemake.wildcards.study)
