@@ -175,8 +175,8 @@ def test_nothing_changed_means_only_the_unavailable_artifact_is_tried_again(proj
     # The lost artifact is retried (its record says unavailable), with what depends on it;
     # the available artifact and the runs that use it are left alone.
     assert planned["fetch_artifact"] == 1 and planned["run_experiment"] == 1
-    assert "results/tiny/artifacts/lost.json" in out
-    assert "results/tiny/artifacts/ratings.json" not in out
+    assert "output: results/tiny/artifacts/lost.json" in out
+    assert "output: results/tiny/artifacts/ratings.json" not in out
 
 
 def test_a_new_tolerance_rebuilds_only_ledger_and_report(project, server):
