@@ -90,6 +90,16 @@ def mlrc_draft(study: str) -> Path:
     return REPORTS / study / "mlrc" / "main.tex"
 
 
+LAST_GOOD = ".last-good"
+
+
+def last_good(output: str | Path) -> Path:
+    """Where a workflow job keeps a copy of its output once it succeeds: a failing rerun
+    (whose outputs Snakemake deletes) never takes the last good result with it."""
+    output = Path(output)
+    return output.parent / LAST_GOOD / output.name
+
+
 def templates(kind: str) -> Path:
     """A folder of package templates: ``report``, ``mlrc``, ``letter`` or ``study``."""
     return TEMPLATES / kind

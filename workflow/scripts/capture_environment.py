@@ -4,9 +4,9 @@ import os
 
 from replikit.environment import capture, compare, hardware_note, timing_comparable
 from replikit.fileio import write_json
-from replikit.workflow import script_logging, study
+from replikit.workflow import job, study
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     env = capture()
     methods = snakemake.params.deployment
     env["software_deployment"] = (", ".join(methods) if methods
