@@ -75,10 +75,12 @@ def _write(root: Path, name: str, manifest: str, contacts: str) -> str:
 
 
 def _validate_quickly(root: Path, name: str) -> None:
-    started = time.perf_counter()
+    # CPU seconds, not wall time: the bound catches a blow-up (an expanding input), and a
+    # loaded machine must not make it fail. A valid manifest checks in well under 0.5 s.
+    started = time.process_time()
     with contextlib.suppress(ReplikitError):
         check_study_files(name, root)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 5
 
 
 MANIFEST_DATA = yaml.safe_load(MANIFEST)
