@@ -46,6 +46,8 @@ class SASRecConfig:
     weight_decay: float = 0.0  # l2_emb = 0.0: no regularisation
     num_epochs: int = 201  # num_epochs: the original's training length (a budget, not used here)
     max_resamples: int = 8  # negatives drawn again while they hit the sequence (see below)
+    loss: str = "ce"  # "ce": softmax over all items; "bce": the original's one negative
+    sliding_step: float = 0.5  # windows over histories longer than max_len + 1
     layer_norm_eps: float = 1e-8  # modules.normalize epsilon
     amp: str = "off"  # CUDA only: "bf16"/"fp16" autocast; off until shown to keep metrics
     device: str | None = None  # None: CUDA when present, else CPU
@@ -219,15 +221,31 @@ class SASRec:
         torch.manual_seed(seed)  # the initial weights
         self.network = SASRecNetwork(self.n_items, self.config).to(self.device)
         histories = [h for h in split.histories(train_stage) if len(h) > 1]
-        examples = trainer.pad_sequences(histories, self.config.max_len + 1, side="left")
+        length = self.config.max_len + 1
+        step = max(1, int(self.config.sliding_step * self.config.max_len))
+        windows = trainer.sliding_windows(histories, length, step)
+        examples = trainer.pad_sequences(windows, length, side="left")
         log = trainer.train(self.network, examples.to(self.device), self._batch_loss,
                             self.config.settings(), budget=budget, seed=seed,
                             device=self.device, on_epoch=on_epoch)
         return {**log, "model": self.name, "config": asdict(self.config)}
 
     def _batch_loss(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """-sum log sigma(r_pos) + log(1 - sigma(r_neg)) over positions with a target."""
         rows = trainer.trim_padding(rows, side="left")  # (B, T + 1)
+        if self.config.loss == "ce":
+            return self._softmax_loss(rows)
+        return self._sampled_loss(rows, generator)
+
+    def _softmax_loss(self, rows: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the next item against every item, at every position."""
+        inputs, targets = rows[:, :-1], rows[:, 1:]  # (B, T) each
+        counted = (inputs != 0) & (targets != 0)  # (B, T)
+        states = self.network(inputs)[counted]  # (M, H)
+        logits = (states @ self.network.items.weight[1:].T).float()  # (M, n_items)
+        return F.cross_entropy(logits, targets[counted] - 1)
+
+    def _sampled_loss(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """-sum log sigma(r_pos) + log(1 - sigma(r_neg)) over positions with a target."""
         inputs, targets = rows[:, :-1], rows[:, 1:]  # (B, T) each
         negatives = sample_negatives(rows, self.n_items, generator, self.config.max_resamples)
         negatives = negatives[:, 1:]
