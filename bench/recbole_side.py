@@ -42,7 +42,8 @@ def settings(args: argparse.Namespace, data_path: Path) -> dict:
     fixed-epoch budget, not early stopping.
     """
     return {
-        "data_path": str(data_path), "dataset": "ml-100k", "checkpoint_dir": str(data_path / "saved"),
+        "data_path": str(data_path), "dataset": "ml-100k",
+        "checkpoint_dir": str(data_path / "saved"),
         "load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"]},
         "user_inter_num_interval": "[5,inf)", "item_inter_num_interval": "[5,inf)",
         "eval_args": {"split": {"LS": "valid_and_test"}, "order": "TO", "mode": "full",
