@@ -21,7 +21,8 @@ from replikit.ext.recsys.tuning import Budget, tune
 data = study_module("data")
 baselines = study_module("baselines")
 
-SPACE = {"decay": [1.0, 0.8, 0.6, 0.4], "neighbours": [5, 20]}
+SPACE = {"decay": [1.0, 0.8, 0.6, 0.4], "neighbours": [5, 20]}  # a grid
+RANGES = {"decay": {"uniform": [0.3, 1.0]}, "neighbours": {"randint": [5, 20]}}  # TPE
 BUDGET = Budget(trials=5)
 
 
@@ -44,31 +45,31 @@ class CountingFactory:
         return baselines.ItemKNN(**params)
 
 
-def _search_then_die(journal: str, kill_at: int) -> None:
-    tune(CountingFactory(kill_at), SPACE, _split(), BUDGET, seed=0, storage=journal)
+def _search_then_die(journal: str, kill_at: int, space: dict) -> None:
+    tune(CountingFactory(kill_at), space, _split(), BUDGET, seed=0, storage=journal)
 
 
 def _points(trials):
     return [(t["params"]["decay"], t["params"]["neighbours"], t["value"]) for t in trials]
 
 
-@pytest.mark.parametrize("kill_at", [0, 3])
-def test_a_killed_search_resumes_without_repeating_finished_trials(tmp_path, kill_at):
+@pytest.mark.parametrize(("kill_at", "space"), [(0, SPACE), (3, SPACE), (3, RANGES)])
+def test_a_killed_search_resumes_without_repeating_finished_trials(tmp_path, kill_at, space):
     journal = str(tmp_path / "tuning" / "exp" / "seed=0.journal")
     child = multiprocessing.get_context("fork").Process(target=_search_then_die,
-                                                        args=(journal, kill_at))
+                                                        args=(journal, kill_at, space))
     child.start()
     child.join(timeout=120)
     assert child.exitcode == -signal.SIGKILL
 
     resumed = CountingFactory()
-    result = tune(resumed, SPACE, _split(), BUDGET, seed=0, storage=journal)
+    result = tune(resumed, space, _split(), BUDGET, seed=0, storage=journal)
     assert len(resumed.built) == BUDGET.trials - kill_at  # finished trials were not re-run
-    uninterrupted = tune(CountingFactory(), SPACE, _split(), BUDGET, seed=0)
+    uninterrupted = tune(CountingFactory(), space, _split(), BUDGET, seed=0)
     assert _points(result.trials) == _points(uninterrupted.trials)
 
     again = CountingFactory()
-    tune(again, SPACE, _split(), BUDGET, seed=0, storage=journal)
+    tune(again, space, _split(), BUDGET, seed=0, storage=journal)
     assert again.built == []  # a finished search costs nothing to ask again
 
 
