@@ -17,10 +17,11 @@ pytestmark = pytest.mark.usefixtures("_one_thread")
 TOY = dict(hidden_size=32, batch_size=32, lr=3e-3, max_len=20)
 
 
-def test_config_defaults_are_the_original_ml1m_setting():
+def test_config_defaults_are_the_original_ml1m_setting_with_a_softmax_loss():
     config = SASRecConfig()
     assert (config.hidden_size, config.num_layers, config.num_heads) == (50, 2, 1)
-    assert (config.dropout, config.max_len, config.batch_size) == (0.2, 200, 128)
+    assert (config.dropout, config.max_len, config.batch_size) == (0.2, 50, 128)
+    assert (config.loss, config.sliding_step) == ("ce", 0.5)
     assert (config.lr, config.weight_decay) == (1e-3, 0.0)
     settings = config.settings()
     assert settings.betas == (0.9, 0.98) and settings.decay == "none"
@@ -57,20 +58,22 @@ def test_score_shape_padding_column_and_order():
     np.testing.assert_allclose(model.score(histories[::-1])[::-1], scores, rtol=1e-5, atol=1e-5)
 
 
-def test_learns_that_item_i_is_followed_by_i_plus_one():
+@pytest.mark.parametrize("loss", ["ce", "bce"])
+def test_learns_that_item_i_is_followed_by_i_plus_one(loss):
     split = successor_split(n_users=128, n_items=30)
-    model = SASRec(**TOY)
+    model = SASRec(**TOY, loss=loss)
     model.fit(split, seed=0, budget=Budget(epochs=15))
     ndcg = ndcg_at_10(model.score(split.histories("valid")), split.valid)
     chance = sum(1 / math.log2(r + 2) for r in range(10)) / 30
     assert ndcg > 2.5 * chance
 
 
-def test_same_seed_gives_bit_identical_weights_and_scores_on_cpu():
+@pytest.mark.parametrize("loss", ["ce", "bce"])
+def test_same_seed_gives_bit_identical_weights_and_scores_on_cpu(loss):
     split = successor_split(n_users=48, n_items=20, seed=5)
     runs = []
     for _ in range(2):
-        model = SASRec(**TOY)
+        model = SASRec(**TOY, loss=loss)
         model.fit(split, seed=3, budget=Budget(epochs=2))
         runs.append((model.network.state_dict(), model.score(split.histories("test"))))
     (state_a, scores_a), (state_b, scores_b) = runs

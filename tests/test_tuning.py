@@ -1,4 +1,4 @@
-"""Equal-budget random search (ext/recsys/tuning.py): chosen once on validation, tested once."""
+"""Equal-budget tuning on Optuna (ext/recsys/tuning.py): chosen on validation, tested once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from _rank_helpers import RecordingModel, study_module, synthetic_ratings
 
 from replikit.errors import ReplikitError
-from replikit.ext.recsys.tuning import Budget, fit_and_test, parse_metric, sample_points, tune
+from replikit.ext.recsys.tuning import Budget, check_space, fit_and_test, parse_metric, tune
 
 data = study_module("data")
 baselines = study_module("baselines")
@@ -30,29 +30,37 @@ def test_budget_validation_and_round_trip():
         Budget.from_dict({"steps": 5}, where="x.yaml")
 
 
-def test_grid_points_are_distinct_and_a_small_grid_is_enumerated():
-    space = {"a": [1, 2, 3], "b": ["x", "y"]}
-    points = sample_points(space, 4, seed=0)
-    assert len(points) == 4
-    assert len({(p["a"], p["b"]) for p in points}) == 4
-    assert sample_points(space, 4, seed=0) == points
-    assert len(sample_points(space, 50, seed=0)) == 6
+def _ids(trials):
+    return [(t["params"], t["value"]) for t in trials]
 
 
-def test_continuous_points_stay_in_bounds_and_repeat_with_the_seed():
-    space = {"lr": {"loguniform": [1e-4, 1e-1]}, "p": {"uniform": [0, 0.5]},
-             "n": {"randint": [1, 3]}, "act": ["gelu", "relu"]}
-    points = sample_points(space, 30, seed=5)
-    assert points == sample_points(space, 30, seed=5)
-    assert points != sample_points(space, 30, seed=6)
-    assert all(1e-4 <= p["lr"] <= 1e-1 and 0 <= p["p"] <= 0.5 for p in points)
-    assert {p["n"] for p in points} == {1, 2, 3}
+def test_a_grid_is_searched_without_repeats_and_whole_when_smaller_than_the_budget(split):
+    space = {"decay": [1.0, 0.7, 0.4], "neighbours": [5, 20]}
+    result = tune(lambda p: baselines.ItemKNN(**p), space, split, Budget(trials=4), seed=0)
+    points = [(t["params"]["decay"], t["params"]["neighbours"]) for t in result.trials]
+    assert len(points) == len(set(points)) == 4
+    whole = tune(lambda p: baselines.ItemKNN(**p), space, split, Budget(trials=50), seed=0)
+    assert len(whole.trials) == 6
+
+
+def test_ranges_stay_in_bounds_and_repeat_with_the_seed(split):
+    space = {"bonus": {"loguniform": [1e-4, 1e-1]}, "p": {"uniform": [0, 0.5]},
+             "epochs": {"randint": [1, 3]}}
+
+    def make(params):
+        assert 1e-4 <= params["bonus"] <= 1e-1 and 0 <= params["p"] <= 0.5
+        assert params["epochs"] in (1, 2, 3)
+        return RecordingModel(bonus=params["bonus"], epochs=params["epochs"])
+
+    first = tune(make, space, split, Budget(trials=5), seed=5)
+    assert _ids(first.trials) == _ids(tune(make, space, split, Budget(trials=5), seed=5).trials)
+    assert _ids(first.trials) != _ids(tune(make, space, split, Budget(trials=5), seed=6).trials)
 
 
 @pytest.mark.parametrize("spec", [[], {"uniform": [2, 1]}, {"loguniform": [0, 1]}, 5])
 def test_bad_space_entries_are_named(spec):
     with pytest.raises(ReplikitError, match="search space entry 'x' is not understood"):
-        sample_points({"x": spec}, 2, seed=0)
+        check_space({"x": spec})
 
 
 def test_parse_metric():
@@ -62,7 +70,8 @@ def test_parse_metric():
 
 
 def _without_timings(trials):
-    return [{**t, "fit": {k: v for k, v in t["fit"].items() if k != "train_seconds"}}
+    return [{**{k: v for k, v in t.items() if k not in ("cpu_s", "wall_s")},
+             "fit": {k: v for k, v in t["fit"].items() if k != "train_seconds"}}
             for t in trials]
 
 

@@ -30,11 +30,14 @@ asked for, so the baselines run without torch.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import platform
 import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from replikit.errors import ReplikitError
@@ -76,7 +79,8 @@ def run_experiment(ctx: Any) -> dict[str, Any]:
     tuning = None
     if params.get("space"):
         tuning = tune(make_model, params["space"], split, budget, seed=ctx.seed,
-                      metric=params.get("metric", DEFAULT_METRIC), fixed=fixed)
+                      metric=params.get("metric", DEFAULT_METRIC), fixed=fixed,
+                      storage=journal_path(ctx), study_name=search_name(ctx, params))
         chosen = tuning.best_params
     else:
         chosen = fixed
@@ -85,6 +89,29 @@ def run_experiment(ctx: Any) -> dict[str, Any]:
                          eval_seed=params.get("eval_seed"))
     return _record(split, final, tuning, chosen, budget,
                    {"load_s": load_seconds, "total_s": time.perf_counter() - started})
+
+
+def journal_path(ctx: Any) -> Path:
+    """``results/<study>/tuning/<experiment>/seed=<s>.journal``, beside the run's ``runs/``.
+
+    The harness's run folder is ``results/<study>/runs/<experiment>/seed=<s>``; the journal
+    lives outside it, as a study's tuning record. A run folder of another shape (a test's)
+    keeps its journal inside.
+    """
+    workdir = Path(ctx.workdir)
+    if workdir.parts[-3:] != ("runs", ctx.experiment_name, f"seed={ctx.seed}"):
+        return workdir / "tuning.journal"
+    return workdir.parents[2] / "tuning" / ctx.experiment_name / f"seed={ctx.seed}.journal"
+
+
+def search_name(ctx: Any, params: Mapping[str, Any]) -> str:
+    """The search's name in its journal: the experiment, seed and a digest of what it depends
+    on (params and this study's code), so that changed settings or code start a new search
+    instead of resuming trials made under the old ones."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{ctx.experiment_name}/seed={ctx.seed}/{digest.hexdigest()[:16]}"
 
 
 def resolve_model(name: str, *, where: str | None = None) -> type:

@@ -11,8 +11,29 @@ Reference implementation read (never copied): kang205/SASRec (TensorFlow 1: ``mo
 The file follows the paper's order: embedding with learned positions (III-B), causal
 self-attention (III-C), the point-wise feed-forward network (III-C), the block with its
 LayerNorm, dropout and residual connections (III-D), the prediction layer with shared item
-embeddings (III-E), the binary cross-entropy with one sampled negative per position
-(III-E), and the :class:`SASRec` recommender (fit/score).
+embeddings (III-E), the loss (III-E, changed: see below), and the :class:`SASRec`
+recommender (fit/score).
+
+Two departures from the original make the same epochs train far better (on ML-100k, 10
+epochs, seed 0, full-ranking test NDCG@10 went from 0.039 to 0.081; RecBole 1.2.1's SASRec
+gets the figure in bench/bench_vs_recbole.py). Each is what a widely used reference does:
+
+- **Loss: softmax cross-entropy over all items** (``loss="ce"``) instead of the paper's
+  binary cross-entropy with one sampled negative per position (``loss="bce"`` keeps it).
+  One negative carries almost no signal about the ~1,700 items a full ranking puts the
+  target against; the full softmax does. Klenitskiy & Vasilev ("Turning Dross Into Gold
+  Loss: is BERT4Rec really better than SASRec?", RecSys 2023, arXiv:2309.07602) show that
+  SASRec trained this way beats BERT4Rec, and RecBole's SASRec (RUCAIBox/RecBole,
+  ``recbole/model/sequential_recommender/sasrec.py``, ``loss_type: CE`` in
+  ``properties/model/SASRec.yaml``) uses it by default. Unlike RecBole, which scores the
+  last position of every prefix, we score every position of a window at once: causal
+  attention makes position t see exactly the prefix up to t, so it is the same objective
+  with one forward pass per window.
+- **Shorter windows over whole histories** (``max_len=50``, ``sliding_step=0.5``) instead
+  of each user's last 201 items: RecBole's ``MAX_ITEM_LIST_LENGTH`` default is 50, and
+  with sliding windows (as BERT4Rec's ``gen_data_fin.py``) every interaction of a long
+  history becomes a training target, not only the last 200; the shorter rows also cost
+  far less attention and give more optimiser steps per epoch (28 instead of 8 on ML-100k).
 
 Shapes: B batch, T sequence length, H hidden size, nh heads, hs = H / nh.
 """
@@ -28,24 +49,31 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from replikit.errors import ReplikitError
+
 from . import train as trainer
+
+LOSSES = ("ce", "bce")
 
 
 @dataclass
 class SASRecConfig:
     """Hyperparameters; the defaults are the ML-1m setting of kang205/SASRec
-    (``main.py`` defaults and the README's ML-1m command: maxlen 200, dropout 0.2)."""
+    (``main.py`` defaults and the README's ML-1m command: dropout 0.2) except the loss and
+    the windows (see the module docstring)."""
 
     hidden_size: int = 50  # hidden_units
     num_layers: int = 2  # num_blocks
     num_heads: int = 1  # num_heads
     dropout: float = 0.2  # dropout_rate (ML-1m; 0.5 for the sparse datasets)
-    max_len: int = 200  # maxlen (ML-1m)
+    max_len: int = 50  # RecBole's MAX_ITEM_LIST_LENGTH (the original's ML-1m maxlen: 200)
     batch_size: int = 128  # batch_size
     lr: float = 1e-3  # lr; Adam with beta2 = 0.98 (model.py)
     weight_decay: float = 0.0  # l2_emb = 0.0: no regularisation
     num_epochs: int = 201  # num_epochs: the original's training length (a budget, not used here)
     max_resamples: int = 8  # negatives drawn again while they hit the sequence (see below)
+    loss: str = "ce"  # "ce": softmax over all items; "bce": the original's one negative
+    sliding_step: float = 0.5  # windows over histories longer than max_len + 1
     layer_norm_eps: float = 1e-8  # modules.normalize epsilon
     amp: str = "off"  # CUDA only: "bf16"/"fp16" autocast; off until shown to keep metrics
     device: str | None = None  # None: CUDA when present, else CPU
@@ -202,6 +230,9 @@ class SASRec:
 
     def __init__(self, config: SASRecConfig | None = None, **overrides):
         self.config = SASRecConfig(**{**asdict(config or SASRecConfig()), **overrides})
+        if self.config.loss not in LOSSES:
+            raise ReplikitError("unknown SASRec loss", expected=" | ".join(LOSSES),
+                                found=repr(self.config.loss), fix="set loss to 'ce' or 'bce'")
         self.network: SASRecNetwork | None = None
         self.n_items: int | None = None
         self.device = trainer.pick_device(self.config.device)
@@ -210,24 +241,41 @@ class SASRec:
             train_stage: str = "valid") -> dict:
         """Train from scratch on ``split.histories(train_stage)`` (see BERT4Rec.fit).
 
-        Each user gives one example, the last ``max_len + 1`` items: inputs are all but the
-        last, targets all but the first (``sampler.py``). An epoch passes over every user
-        once; the original draws users with replacement instead.
+        Each user gives windows of ``max_len + 1`` items, ``sliding_step * max_len`` apart
+        (one window when the history is short): inputs are all but the last, targets all but
+        the first (``sampler.py``). An epoch passes over every window once; the original
+        draws users with replacement instead.
         """
         trainer.check_budget(budget)
         self.n_items = int(split.n_items)
         torch.manual_seed(seed)  # the initial weights
         self.network = SASRecNetwork(self.n_items, self.config).to(self.device)
         histories = [h for h in split.histories(train_stage) if len(h) > 1]
-        examples = trainer.pad_sequences(histories, self.config.max_len + 1, side="left")
+        length = self.config.max_len + 1
+        step = max(1, int(self.config.sliding_step * self.config.max_len))
+        windows = trainer.sliding_windows(histories, length, step)
+        examples = trainer.pad_sequences(windows, length, side="left")
         log = trainer.train(self.network, examples.to(self.device), self._batch_loss,
                             self.config.settings(), budget=budget, seed=seed,
                             device=self.device, on_epoch=on_epoch)
         return {**log, "model": self.name, "config": asdict(self.config)}
 
     def _batch_loss(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """-sum log sigma(r_pos) + log(1 - sigma(r_neg)) over positions with a target."""
         rows = trainer.trim_padding(rows, side="left")  # (B, T + 1)
+        if self.config.loss == "ce":
+            return self._softmax_loss(rows)
+        return self._sampled_loss(rows, generator)
+
+    def _softmax_loss(self, rows: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the next item against every item, at every position."""
+        inputs, targets = rows[:, :-1], rows[:, 1:]  # (B, T) each
+        counted = (inputs != 0) & (targets != 0)  # (B, T)
+        states = self.network(inputs)[counted]  # (M, H)
+        logits = (states @ self.network.items.weight[1:].T).float()  # (M, n_items)
+        return F.cross_entropy(logits, targets[counted] - 1)
+
+    def _sampled_loss(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """-sum log sigma(r_pos) + log(1 - sigma(r_neg)) over positions with a target."""
         inputs, targets = rows[:, :-1], rows[:, 1:]  # (B, T) each
         negatives = sample_negatives(rows, self.n_items, generator, self.config.max_resamples)
         negatives = negatives[:, 1:]

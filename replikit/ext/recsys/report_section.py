@@ -37,6 +37,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from replikit.ext.recsys import budgets  # noqa: E402
 from replikit.fileio import atomic_path  # noqa: E402
 from replikit.study import Study  # noqa: E402
 
@@ -154,31 +155,8 @@ def _mean_sd(mean: float, sd: float, n: int) -> str:
 
 # --------------------------------------------------------------------------- budgets
 def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Every experiment's budget and what it spent, averaged over its seeds.
-
-    Columns: the budget (``trials``, ``epochs``, ``seconds`` per fit), the trials actually run,
-    the final fit's epochs and training seconds, the tuning seconds and the run's CPU seconds.
-    """
-    by_experiment: dict[str, list[dict[str, Any]]] = {}
-    for record in ranking_runs(runs):
-        by_experiment.setdefault(str(record.get("experiment")), []).append(record)
-    rows = []
-    for experiment, records in sorted(by_experiment.items()):
-        extras = [r.get("extra") or {} for r in records]
-        budget = extras[0].get("budget") or {}
-        rows.append({
-            "experiment": experiment, "model": _model(records[0]),
-            "dataset": _dataset(records[0]), "profile": records[0].get("profile") or "",
-            "budget trials": budget.get("trials"), "budget epochs": budget.get("epochs"),
-            "budget seconds": budget.get("seconds"),
-            "trials run": _mean(e.get("budget", {}).get("trials_run") for e in extras),
-            "final epochs": _mean((e.get("final_fit") or {}).get("epochs") for e in extras),
-            "final train s": _mean((e.get("timings") or {}).get("fit_s") for e in extras),
-            "tuning s": _mean((e.get("timings") or {}).get("tune_s") for e in extras),
-            "cpu s per run": _mean(r.get("cpu_s") for r in records),
-            "seeds": len(records),
-        })
-    return pd.DataFrame(rows)
+    """Every experiment's budget and what it spent (see :func:`budgets.budget_table`)."""
+    return budgets.budget_table(ranking_runs(runs))
 
 
 def _mean(values: Iterable[Any]) -> float:

@@ -1,4 +1,4 @@
-"""Equal-budget random search: every model gets the same trials, epochs and seconds.
+"""Equal-budget tuning on Optuna: every model gets the same trials and epochs per trial.
 
 Hyperparameters are chosen once, on the validation stage (models fit on the training
 items, ranked on each user's second-to-last item), and the final model is refit once with
@@ -8,27 +8,44 @@ report can show each model's budget side by side with its numbers — the fairne
 the BERT4Rec replicability study (Petrov & Macdonald, RecSys 2022), which found that the
 training budget, not the architecture, explained much of the reported gap.
 
-A search space maps each hyperparameter to a list of values (a choice) or to one of
-``{"uniform": [low, high]}``, ``{"loguniform": [low, high]}``, ``{"randint": [low, high]}``
-(inclusive). When every dimension is a list, trials are distinct points of the grid (all of
-it when the grid is smaller than the budget, in grid order); otherwise points are drawn
-independently. Draws come from ``numpy.random.default_rng(seed)`` only.
+The search is an Optuna study (Akiba et al., KDD 2019). Its trials live in an Optuna
+``JournalStorage`` file when ``storage`` is given, so a search that was killed resumes
+without repeating its finished trials, and ``budgets.budget_rows`` reads the spent budget
+back from the file for the report
+(:mod:`replikit.ext.recsys.budgets`). A search space maps each hyperparameter to a list of values
+(a choice) or to one of ``{"uniform": [low, high]}``, ``{"loguniform": [low, high]}``,
+``{"randint": [low, high]}`` (inclusive). A space of lists only is searched as a grid:
+its points in an order shuffled by the seed, each enqueued as the next trial (distinct
+points, all of them when the grid is smaller than the budget); any other space by Optuna's
+``TPESampler``, re-created for every trial with a seed made of the search's seed and the
+number of finished trials. Either way the k-th finished trial's point depends on the seed
+and the trials before it only, so a resumed search draws what an uninterrupted one would
+have drawn, and a CPU run repeats bit for bit. (Optuna's own ``GridSampler`` ties grid
+points to trial numbers, which a killed trial shifts.)
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import optuna
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
 
 from replikit.errors import ReplikitError
 from replikit.ext.recsys.ranking import evaluate
 
 DEFAULT_METRIC = "full/ndcg@10"
+RANGE_KINDS = ("uniform", "loguniform", "randint")
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -73,22 +90,30 @@ class Budget:
 
 @dataclass
 class TuningResult:
-    """The chosen hyperparameters, every trial (params, validation metrics, fit log), the budget."""
+    """The chosen hyperparameters, every finished trial, the budget and where it is stored."""
 
     best_params: dict[str, Any]
     trials: list[dict[str, Any]]
     budget: Budget
     metric: str = DEFAULT_METRIC
     seconds: float = 0.0
+    storage: str | None = None
+    study_name: str | None = None
 
     @property
     def best_trial(self) -> dict[str, Any]:
-        return max(self.trials, key=lambda t: (t["value"], -t["trial"]))
+        return _best(self.trials)
 
     def to_dict(self) -> dict[str, Any]:
         return {"best_params": self.best_params, "trials": self.trials,
                 "budget": self.budget.to_dict(), "metric": self.metric,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "storage": self.storage,
+                "study_name": self.study_name}
+
+
+def _best(trials: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The highest value, the earliest trial on ties."""
+    return dict(max(trials, key=lambda t: (t["value"], -t["trial"])))
 
 
 # --------------------------------------------------------------------------- search space
@@ -102,60 +127,89 @@ def parse_metric(metric: str) -> tuple[str, str]:
     return protocol, name
 
 
-def sample_points(space: Mapping[str, Any], n: int, *, seed: int) -> list[dict[str, Any]]:
-    """``n`` points of ``space`` (fewer if a finite grid is smaller), deterministic in ``seed``.
+def check_space(space: Mapping[str, Any]) -> None:
+    """Refuse a search space entry this module cannot hand to Optuna, naming it."""
+    for name, spec in space.items():
+        if isinstance(spec, list) and spec:
+            continue
+        if isinstance(spec, Mapping) and len(spec) == 1:
+            kind, bounds = next(iter(spec.items()))
+            if (kind in RANGE_KINDS and isinstance(bounds, Sequence) and len(bounds) == 2
+                    and bounds[0] <= bounds[1] and (kind != "loguniform" or bounds[0] > 0)):
+                continue
+        raise ReplikitError(
+            f"search space entry {name!r} is not understood",
+            expected="a non-empty list, or {uniform|loguniform|randint: [low, high]} "
+            "with low <= high (low > 0 for loguniform)",
+            found=repr(spec),
+        )
 
-    Examples
-    --------
-    >>> sample_points({"k": [10, 20]}, 5, seed=0)
-    [{'k': 10}, {'k': 20}]
-    """
+
+def is_grid(space: Mapping[str, Any]) -> bool:
+    return all(isinstance(spec, list) for spec in space.values())
+
+
+def grid_size(space: Mapping[str, Any]) -> int | None:
+    """Points in a grid space; ``None`` for a space with ranges (no end)."""
+    return int(np.prod([len(v) for v in space.values()])) if is_grid(space) else None
+
+
+def suggest(trial: optuna.Trial, space: Mapping[str, Any]) -> dict[str, Any]:
+    """One point of ``space`` from an Optuna trial."""
+    point = {}
+    for name, spec in space.items():
+        if isinstance(spec, list):
+            point[name] = trial.suggest_categorical(name, spec)
+            continue
+        kind, (low, high) = next(iter(spec.items()))
+        if kind == "randint":
+            point[name] = trial.suggest_int(name, int(low), int(high))
+        else:
+            point[name] = trial.suggest_float(name, float(low), float(high),
+                                              log=kind == "loguniform")
+    return point
+
+
+def grid_points(space: Mapping[str, Any], seed: int) -> list[dict[str, Any]]:
+    """Every point of a grid space, in an order shuffled by ``seed`` (distinct points)."""
     names = list(space)
-    for name in names:
-        _check_dimension(name, space[name])
-    rng = np.random.default_rng(seed)
-    if all(isinstance(space[name], list) for name in names):
-        return _grid_points(space, names, n, rng)
-    return [{name: _draw(space[name], rng) for name in names} for _ in range(n)]
+    grid = [dict(zip(names, values, strict=True))
+            for values in itertools.product(*(space[name] for name in names))]
+    order = np.random.default_rng(seed).permutation(len(grid))
+    return [grid[int(i)] for i in order]
 
 
-def _check_dimension(name: str, spec: Any) -> None:
-    if isinstance(spec, list) and spec:
-        return
-    if isinstance(spec, Mapping) and len(spec) == 1:
-        kind, bounds = next(iter(spec.items()))
-        if (kind in ("uniform", "loguniform", "randint") and isinstance(bounds, Sequence)
-                and len(bounds) == 2 and bounds[0] <= bounds[1]
-                and (kind != "loguniform" or bounds[0] > 0)):
-            return
-    raise ReplikitError(
-        f"search space entry {name!r} is not understood",
-        expected="a non-empty list, or {uniform|loguniform|randint: [low, high]} "
-        "with low <= high (low > 0 for loguniform)",
-        found=repr(spec),
-    )
+def make_sampler(seed: int, number: int) -> optuna.samplers.BaseSampler:
+    """The sampler of the search's ``number``-th finished trial, seeded from both alone.
+
+    Optuna's samplers keep their random state in memory only; re-seeding per trial is what
+    lets a resumed search draw the same points as an uninterrupted one.
+    """
+    trial_seed = int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
+    return optuna.samplers.TPESampler(seed=trial_seed)
 
 
-def _grid_points(space, names, n, rng) -> list[dict[str, Any]]:
-    sizes = [len(space[name]) for name in names]
-    total = math.prod(sizes)
-    chosen = range(total) if total <= n else rng.choice(total, size=n, replace=False)
-    points = []
-    for flat in chosen:
-        index = np.unravel_index(int(flat), sizes)
-        points.append({name: space[name][int(i)] for name, i in zip(names, index, strict=True)})
-    return points
+# --------------------------------------------------------------------------- storage
+def journal_storage(path: str | Path) -> JournalStorage:
+    """An Optuna journal file (created with its folder when missing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(path)))
 
 
-def _draw(spec: Any, rng: np.random.Generator) -> Any:
-    if isinstance(spec, list):
-        return spec[int(rng.integers(len(spec)))]
-    kind, (low, high) = next(iter(spec.items()))
-    if kind == "uniform":
-        return float(rng.uniform(low, high))
-    if kind == "loguniform":
-        return float(math.exp(rng.uniform(math.log(low), math.log(high))))
-    return int(rng.integers(low, high + 1))
+def open_search(storage: str | Path | None, study_name: str) -> optuna.Study:
+    """The search's Optuna study: loaded from the journal when it exists, else created.
+
+    Trials still running or waiting were left by a process that died (one search writes
+    one journal at a time), so they are marked failed and their point is searched again.
+    """
+    backend = journal_storage(storage) if storage is not None else None
+    study = optuna.create_study(storage=backend, study_name=study_name, direction="maximize",
+                                load_if_exists=True)
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING))
+    for trial in stale:
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    return study
 
 
 # --------------------------------------------------------------------------- tuning
@@ -168,33 +222,62 @@ def tune(
     seed: int,
     metric: str = DEFAULT_METRIC,
     fixed: Mapping[str, Any] | None = None,
+    storage: str | Path | None = None,
+    study_name: str = "search",
 ) -> TuningResult:
-    """Random search on the validation stage; ``budget.trials`` fits at most.
+    """Search ``space`` on the validation stage until ``budget.trials`` trials have finished.
 
     Each trial builds ``make_model({**fixed, **point})``, fits it on
     ``split.for_stage('valid')`` with ``seed`` and ``budget`` (the same seed in every trial,
     so trials differ only in their hyperparameters), records its per-epoch validation
-    ``metric`` through ``on_epoch``, and ranks the validation targets. The best trial is
-    the highest ``metric``, the earliest on ties.
+    ``metric`` through ``on_epoch``, and ranks the validation targets. Trials finished in
+    ``storage`` by an earlier, interrupted call count and are not run again. A grid
+    smaller than the budget is searched whole. The best trial is the highest ``metric``,
+    the earliest on ties.
     """
+    check_space(space)
     protocol, name = parse_metric(metric)
     started = time.perf_counter()
+    study = open_search(storage, study_name)
+    study.set_user_attr("budget", budget.to_dict())
+    study.set_user_attr("metric", metric)
+    target = min(budget.trials, grid_size(space) or budget.trials)
     valid_split = split.for_stage("valid")
-    trials = []
-    for number, point in enumerate(sample_points(space, budget.trials, seed=seed)):
-        params = {**(fixed or {}), **point}
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {**(fixed or {}), **suggest(trial, space)}
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         model = make_model(params)
         on_epoch = _validation_callback(model, split, protocol, name, seed)
         fit_log = model.fit(valid_split, seed=seed, budget=budget, on_epoch=on_epoch)
         result = evaluate(model, split, "valid", protocol, seed=seed)["aggregate"]
-        trials.append({
-            "trial": number, "params": params, "value": result[name],
-            "metrics": {f"{protocol}/{k}": v for k, v in result.items()},
-            "fit": _summary(fit_log),
-        })
-    best = max(trials, key=lambda t: (t["value"], -t["trial"]))
-    return TuningResult(best_params=best["params"], trials=trials, budget=budget,
-                        metric=metric, seconds=time.perf_counter() - started)
+        trial.set_user_attr("params", params)
+        trial.set_user_attr("metrics", {f"{protocol}/{k}": float(v) for k, v in result.items()})
+        trial.set_user_attr("fit", _summary(fit_log))
+        trial.set_user_attr("cpu_s", time.process_time() - cpu0)
+        trial.set_user_attr("wall_s", time.perf_counter() - wall0)
+        return float(result[name])
+
+    grid = grid_points(space, seed) if is_grid(space) else None
+    while (done := len(finished_trials(study))) < target:
+        study.sampler = make_sampler(seed, done)
+        if grid is not None:  # the grid's next point, in the seeded order
+            study.enqueue_trial(grid[done])
+        study.optimize(objective, n_trials=1)
+    trials = finished_trials(study)
+    return TuningResult(best_params=_best(trials)["params"], trials=trials, budget=budget,
+                        metric=metric, seconds=time.perf_counter() - started,
+                        storage=None if storage is None else str(storage),
+                        study_name=study_name)
+
+
+def finished_trials(study: optuna.Study) -> list[dict[str, Any]]:
+    """The completed trials as plain records, numbered in the order they finished."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return [{"trial": number, "optuna_number": t.number, "params": t.user_attrs["params"],
+             "value": t.value, "metrics": t.user_attrs["metrics"], "fit": t.user_attrs["fit"],
+             "cpu_s": t.user_attrs["cpu_s"], "wall_s": t.user_attrs["wall_s"]}
+            for number, t in enumerate(done)]
 
 
 def _validation_callback(model, split, protocol, name, seed) -> Callable[[int, float], dict]:
@@ -211,6 +294,7 @@ def _summary(fit_log: Mapping[str, Any] | None) -> dict[str, Any]:
     return {key: fit_log.get(key) for key in ("epochs", "steps", "train_seconds", "curve")}
 
 
+# --------------------------------------------------------------------------- final fit
 def fit_and_test(
     make_model: Callable[[dict[str, Any]], Any],
     params: Mapping[str, Any],
@@ -238,4 +322,5 @@ def fit_and_test(
             "results": results, "seconds": time.perf_counter() - started}
 
 
-__all__ = ["Budget", "TuningResult", "fit_and_test", "parse_metric", "sample_points", "tune"]
+__all__ = ["Budget", "TuningResult", "check_space", "fit_and_test",
+           "grid_points", "make_sampler", "open_search", "parse_metric", "suggest", "tune"]
