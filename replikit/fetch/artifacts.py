@@ -50,6 +50,7 @@ import requests
 
 from replikit.errors import ReplikitError
 from replikit.fetch import lock as lockfile
+from replikit.fetch import resolve
 from replikit.fetch.archives import extract_member
 from replikit.study import (
     Artifact,
@@ -138,7 +139,8 @@ def needs_lock(study: Study, name: str) -> bool:
     if isinstance(source, GitSource):
         return entry.get("commit") != source.commit
     if _is_distribution(source):
-        return not entry.get("distributions") and artifact.sha256 is None
+        unresolved = source.install and entry.get("resolved_for") != source.pypi
+        return unresolved or (not entry.get("distributions") and artifact.sha256 is None)
     return artifact.sha256 is None and "sha256" not in entry
 
 
@@ -254,7 +256,15 @@ class _Fetch:
 
     # ------------------------------------------------------------------ orchestration
     def run(self, strict: bool) -> dict[str, Any]:
-        expected = self.expected_sha256()
+        try:
+            expected = self.expected_sha256()
+        except ReplikitError as exc:
+            # An optional artifact whose hash was never recorded (it could not be fetched
+            # when the study was locked) is unavailable, not an error: its levels say "not run".
+            if strict or not self.artifact.optional:
+                raise
+            return self.record("unavailable", reason=f"{exc.problem} (an optional artifact: "
+                               f"`replikit lock {self.study.name}` records it once reachable)")
         cached = self.cache.lookup(expected) if self.produces_file() else None
         if cached is not None:
             return self.from_cache(cached, expected)
@@ -455,13 +465,13 @@ def _fetch_pypi(fetch: _Fetch, source: PypiSource, expected: str | None) -> dict
         return {**result, "distribution": distribution, "from_cache": from_cache}
     distribution["locked"] = _check_distribution(fetch, dist, dist_sha)
     if source.install:
-        path = _install(dist, dist_sha, fetch.dest_dir)
-        size = dist.stat().st_size
-    else:
-        path = _place(dist, fetch.dest_dir / dist.name)
-        size = path.stat().st_size
+        installed = resolve.install_with_dependencies(
+            fetch, source.pypi, dist, dist_sha, fetch.cache.root / "pypi")
+        return {**installed, "sha256": dist_sha, "distribution": distribution,
+                "size_bytes": dist.stat().st_size, "from_cache": from_cache}
+    path = _place(dist, fetch.dest_dir / dist.name)
     return {"path": str(path), "sha256": dist_sha, "distribution": distribution,
-            "size_bytes": size, "from_cache": from_cache}
+            "size_bytes": path.stat().st_size, "from_cache": from_cache}
 
 
 def _check_distribution(fetch: _Fetch, dist: Path, got: str) -> bool:
@@ -528,35 +538,6 @@ def _cached_distribution(folder: Path, requirement: str) -> Path | None:
                     best is None or rank < best[0]):
                 best = (rank, path)
     return best[1] if best else None
-
-
-def _install(dist: Path, dist_sha: str, dest_dir: Path) -> Path:
-    """Install ``dist`` (no dependencies) into ``dest_dir/site``, unless already there."""
-    site, marker = dest_dir / "site", dest_dir / "distribution.json"
-    wanted = {"file": dist.name, "sha256": dist_sha}
-    with contextlib.suppress(OSError, ValueError):
-        if site.is_dir() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-            return site
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".site.", dir=dest_dir))
-    try:
-        command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile",
-                   "--no-index", "--disable-pip-version-check", "--target", str(staging),
-                   str(dist)]
-        done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
-        if done.returncode != 0:
-            raise ReplikitError(
-                f"pip could not install {dist.name}", where=str(dist),
-                found=_pip_error(done), fix="check that the distribution suits this Python",
-            )
-        marker.unlink(missing_ok=True)
-        if site.exists():
-            shutil.rmtree(site)
-        os.replace(staging, site)
-        _write_json_atomic(marker, wanted)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return site
 
 
 def _pip_error(done: subprocess.CompletedProcess[str]) -> str:
@@ -793,7 +774,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if not results:
         print(f"{study.name}: every artifact's hash is already known")
     print(f"lock file: {lockfile.lock_path(study)}")
-    return 1 if any(r["status"] != "ok" for r in results.values()) else 0
+    return 1 if any(r["status"] != "ok" and not r["optional"] for r in results.values()) else 0
 
 
 def _summary_line(result: dict[str, Any]) -> str:

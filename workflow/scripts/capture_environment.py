@@ -3,11 +3,13 @@
 import os
 
 from replikit.environment import capture, compare, hardware_note, timing_comparable
+from replikit.fetch.resolve import artifact_packages
 from replikit.fileio import write_json
 from replikit.workflow import script_logging, study
 
 with script_logging(snakemake.log[0]):
     env = capture()
+    env["artifact_packages"] = artifact_packages(snakemake.input.artifacts)
     methods = snakemake.params.deployment
     env["software_deployment"] = (", ".join(methods) if methods
                                   else "the current environment (no conda or container)")
