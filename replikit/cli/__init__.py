@@ -7,6 +7,7 @@ bring their own commands register them in :data:`COMMANDS` (see ``_register``).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import re
 import sys
@@ -19,6 +20,7 @@ from replikit.fileio import write_text
 from replikit.study import json_schema, list_studies, load_study
 
 Command = Callable[[argparse.Namespace], int]
+GUIDE = "docs/writing-a-study.md"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -40,6 +42,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     folder = scaffold_study(args.name, Path(args.root), title=args.title, year=args.year)
     print(f"created {folder}/ from templates/study/; next: edit study.yaml, then "
           f"'replikit validate {args.name}' and 'snakemake -n study={args.name}'")
+    print(f"the guide to writing a study: {GUIDE}")
     return 0
 
 
@@ -91,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("new", help="start a study from templates/study/")
     p.add_argument("name", help="folder name under studies/")
     p.add_argument("--title", default="Title of the paper", help="the paper's title")
-    p.add_argument("--year", type=int, default=2020, help="the paper's year")
+    p.add_argument("--year", type=int, default=dt.date.today().year,
+                   help="the paper's year (default: this year)")
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("schema", help="print the manifest's JSON Schema")
