@@ -64,8 +64,9 @@ def resolve(requirement: str, dist: Path | None = None) -> dict[str, dict[str, s
     """
     with tempfile.TemporaryDirectory(prefix="replikit-resolve-") as work:
         report = Path(work) / "report.json"
+        target = str(dist) if dist else requirement
         command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet",
-                   "--disable-pip-version-check", "--report", str(report), str(dist) if dist else requirement]
+                   "--disable-pip-version-check", "--report", str(report), target]
         done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
         if done.returncode != 0 or not report.exists():
             raise ResolveUnreachable(f"pip could not resolve {requirement}: {_pip_error(done)}")
