@@ -14,20 +14,17 @@ The leave-one-out split is the study's own (``studies/bert4rec/data.py``), and N
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from replikit.ext.recsys.ranking import metrics_from_ranks, rank_of_target  # noqa: E402
-from replikit.ext.recsys.tuning import Budget  # noqa: E402
-from studies.bert4rec.bert4rec import BERT4Rec  # noqa: E402
-from studies.bert4rec.data import load_movielens, make_split  # noqa: E402
-from studies.bert4rec.sasrec import SASRec  # noqa: E402
+from replikit.ext.recsys.ranking import metrics_from_ranks, rank_of_target
+from replikit.ext.recsys.tuning import Budget
+from studies.bert4rec.bert4rec import BERT4Rec
+from studies.bert4rec.data import load_movielens, make_split
+from studies.bert4rec.sasrec import SASRec
 
 
 def load_split(path: Path):

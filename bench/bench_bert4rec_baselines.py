@@ -19,12 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies" / "bert4rec"))
-
-import baselines  # noqa: E402
-import data  # noqa: E402
-
-from replikit.ext.recsys.ranking import PROTOCOLS, evaluate  # noqa: E402
+from replikit.ext.recsys.ranking import PROTOCOLS, evaluate
+from studies.bert4rec import baselines, data
 
 
 def synthetic_ml1m(path: Path, seed: int = 0) -> Path:

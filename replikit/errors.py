@@ -52,3 +52,9 @@ class ReplikitError(Exception):
         if self.fix is not None:
             lines.append(f"  fix: {self.fix}")
         return "\n".join(lines)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, to quote it in a one-line ``found``."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"

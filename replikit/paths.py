@@ -72,6 +72,11 @@ def ledger(study: str) -> Path:
     return RESULTS / study / "claims.csv"
 
 
+def samples(study: str) -> Path:
+    """The single measurements behind each value claim, written with the ledger."""
+    return RESULTS / study / "samples.csv"
+
+
 def report(study: str, fmt: str) -> Path:
     return REPORTS / study / f"report.{fmt}"
 

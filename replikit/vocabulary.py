@@ -24,3 +24,11 @@ VERDICTS: tuple[str, ...] = (REPRODUCED, PARTIAL, INCONCLUSIVE, NOT_REPRODUCED, 
 # What a claim states: a value, a time, or a relation between two experiments.
 ClaimKind = Literal["value", "time", "comparison"]
 CLAIM_KINDS: tuple[str, ...] = ("value", "time", "comparison")
+
+# Why a run did not run: the ``kind`` of each cause a "not run" record carries
+# (``causes: [{kind, name, detail}]``); the report counts them by kind and name.
+ARTIFACT_UNAVAILABLE = "artifact-unavailable"   # name: the artifact
+NEEDS_GPU = "needs-gpu"                         # name: the GPUs the experiment declares
+NO_RUN_RECORD = "no-run-record"                 # name: the experiment
+RUN_FAILED = "run-failed"                       # name: the experiment (a record without causes)
+CAUSE_KINDS: tuple[str, ...] = (ARTIFACT_UNAVAILABLE, NEEDS_GPU, NO_RUN_RECORD, RUN_FAILED)

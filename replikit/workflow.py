@@ -15,10 +15,17 @@ import sys
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replikit import paths
+from replikit.errors import ReplikitError
 from replikit.study import Study, load_study
+
+if TYPE_CHECKING:
+    from replikit.results import Results
+
+#: The conda environment of an experiment that names none (``envs/replikit.yaml``).
+DEFAULT_ENV = "replikit"
 
 SHORTFORM = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)=(?P<value>.*)$")
 
@@ -113,7 +120,7 @@ def run_record(study_name: str, experiment: str, seed: int) -> str:
 def run_records(study_name: str) -> list[str]:
     """Every run of every declared experiment, one per seed.
 
-    Claims use most experiments; the others (e.g. the baselines of a ranking study) feed the
+    Claims use most experiments; the others (e.g. baselines shown beside the claims) feed the
     report's own tables, so a declared experiment always runs.
     """
     s = study(study_name)
@@ -135,6 +142,25 @@ def needed_artifact_records(study_name: str, experiment: str) -> list[str]:
 def study_code(study_name: str) -> list[str]:
     """The study's own Python files: a change to any of them re-runs its experiments."""
     return sorted(str(p) for p in Path("studies", study_name).glob("*.py"))
+
+
+def run_env(study_name: str, experiment: str, envs_dir: str | Path) -> str:
+    """The conda environment file of an experiment's runs: ``<envs_dir>/<env>.yaml``.
+
+    An experiment names its environment in the manifest (``env: torch``); one that names
+    none runs in ``replikit``, the environment of replikit's own rules.
+    """
+    env = study(study_name).experiments[experiment].env or DEFAULT_ENV
+    path = Path(envs_dir) / f"{env}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in Path(envs_dir).glob("*.yaml"))
+        raise ReplikitError(
+            f"experiment {experiment!r} names the software environment {env!r}, "
+            "which has no file", where=f"studies/{study_name}/study.yaml: "
+            f"experiments.{experiment}.env", expected=f"one of {known}", found=repr(env),
+            fix=f"name one of the environments, or add {path}",
+        )
+    return str(path.resolve())
 
 
 def artifact_params(study_name: str, artifact: str) -> dict[str, Any]:
@@ -203,3 +229,21 @@ def script_logging(log_path: str | Path) -> Iterator[logging.Logger]:
             finally:
                 root.removeHandler(handler)
                 sys.stdout.flush()
+
+
+def results_of(smk: Any) -> Results:
+    """The study's results, read once from an output rule's named inputs (report, draft).
+
+    The rule names ``ledger``, ``samples``, ``runs``, ``artifacts``, ``env`` and ``contacts``
+    inputs and a ``report_date`` param; ``benchmarks`` is an optional param.
+    """
+    from replikit.results import Results as _Results
+    from replikit.results import report_date
+
+    when = report_date(smk.input.runs, smk.params.report_date, fallback=[smk.input.ledger])
+    contacts = optional_file(smk.input.contacts)
+    benchmarks = getattr(smk.params, "benchmarks", None)
+    return _Results.from_files(
+        smk.input.ledger, smk.input.samples, smk.input.runs, smk.input.artifacts,
+        smk.input.env, when=when, contacts_file=Path(contacts) if contacts else None,
+        benchmarks=Path(benchmarks) if benchmarks else None)

@@ -1,14 +1,13 @@
 """Helpers shared by the ranking, bert4rec data, baselines, tuning and runner tests.
 
-The bert4rec study's modules live in ``studies/bert4rec/`` and import each other by plain
-name (``from data import ...``), as ``replikit.run.harness`` arranges by putting the study folder
-on ``sys.path``; :func:`study_module` does the same for tests.
+The bert4rec study's modules live in the package ``studies/bert4rec/`` and import each other
+relatively (``from .data import ...``); :func:`study_module` imports one as
+``studies.bert4rec.<name>``.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
 import time
 from pathlib import Path
 
@@ -19,10 +18,8 @@ STUDY_DIR = Path(__file__).resolve().parents[1] / "studies" / "bert4rec"
 
 
 def study_module(name: str):
-    """Import ``studies/bert4rec/<name>.py`` the way the run harness makes it importable."""
-    if str(STUDY_DIR) not in sys.path:
-        sys.path.insert(0, str(STUDY_DIR))
-    module = importlib.import_module(name)
+    """Import ``studies/bert4rec/<name>.py`` as a module of the study's package."""
+    module = importlib.import_module(f"studies.bert4rec.{name}")
     assert Path(module.__file__).resolve().parent == STUDY_DIR, (
         f"module {name!r} was imported from {module.__file__}, not from {STUDY_DIR}"
     )

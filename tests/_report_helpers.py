@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from replikit.evaluate.claims_table import as_ledger
+from replikit.evaluate.samples import measurement_samples, write_samples
 from replikit.study import Study
 
 LEDGER_COLUMNS = [
@@ -174,12 +176,16 @@ def build_results(root: Path, n_algorithms: int = 1) -> dict[str, Any]:
     results.mkdir(parents=True, exist_ok=True)
     ledger.to_csv(results / "claims.csv", index=False)
     _write_runs(results, runs)
+    # The ledger stage writes the measurements beside the ledger; the report only reads them.
+    write_samples(measurement_samples(as_ledger(ledger), _merge_runs(runs)),
+                  results / "samples.csv")
     artifacts = [_artifact_ok(), _artifact_unavailable()]
     for record in artifacts:
         _dump(results / "artifacts" / f"{record['name']}.json", record)
     env = _env()
     _dump(results / "env.json", env)
-    return {"study": study, "ledger": ledger, "runs": _merge_runs(runs), "artifacts": artifacts,
+    return {"study": study, "ledger": as_ledger(ledger), "runs": _merge_runs(runs),
+            "artifacts": artifacts,
             "env": env, "results": results, "rules": RULES}
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-import sys
+import importlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import surprise
 
-from replikit.run.harness import RunContext, load_runner
+from replikit.run.harness import RunContext, import_study, load_runner
 from replikit.study import Experiment, load_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +90,6 @@ def run(runner: str, params: dict[str, Any], seed: int, artifacts: dict[str, Pat
 
 
 def study_module(stem: str):
-    """A module of studies/surprise, loaded under the name the harness gives it."""
-    study = surprise_study()
-    ours = sys.modules[load_runner(study, "ours.py:cross_validate_ours").__module__]
-    return ours if stem == "ours" else ours.study_module(stem)
+    """A module of studies/surprise, imported as a module of the package the harness makes."""
+    package = import_study(surprise_study().dir)
+    return importlib.import_module(f"{package.__name__}.{stem}")

@@ -14,8 +14,9 @@ import pytest
 
 from replikit.cli import main
 from replikit.errors import ReplikitError
-from replikit.fetch.artifacts import describe_source, fetch_artifact
+from replikit.fetch.artifacts import fetch_artifact
 from replikit.fetch.lock import read_lock, record
+from replikit.fetch.records import describe_source
 from tests._fetch_helpers import (
     HEADER,
     RATINGS,

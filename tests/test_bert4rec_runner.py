@@ -78,7 +78,7 @@ def test_mostpop_runs_every_protocol(tmp_path):
         for name in ("hr@1", "hr@5", "hr@10", "ndcg@1", "ndcg@5", "ndcg@10", "mrr"):
             assert 0 <= metrics[f"{protocol}/{name}"] <= 1
     extra = record["extra"]
-    assert len(extra["per_user"]["full/ndcg@10"]) == len(extra["per_user"]["user"]) == 150
+    assert len(extra["per_unit"]["full/ndcg@10"]) == len(extra["per_unit"]["user"]) == 150
     assert extra["budget"] == {"trials": 2, "epochs": 2, "seconds": 120.0, "trials_run": 0}
     assert extra["best_params"] == {} and extra["tuning"] is None
     assert record["device"] == "cpu" and extra["data"]["users"] == 150
@@ -98,7 +98,7 @@ def test_itemknn_is_tuned_then_tested_once_and_repeats_bit_for_bit(tmp_path):
     for key, value in first["metrics"].items():
         if "/" in key:
             assert second["metrics"][key] == value  # bit for bit
-    assert first["extra"]["per_user"] == second["extra"]["per_user"]
+    assert first["extra"]["per_unit"] == second["extra"]["per_unit"]
 
 
 def test_original_sequence_files_are_split_as_they_are(tmp_path):
@@ -114,7 +114,7 @@ def test_original_sequence_files_are_split_as_they_are(tmp_path):
     assert result["extra"]["data"] == {"users": 3, "items": 4, "interactions": 12,
                                        "mean_length": 4.0}
     assert result["metrics"]["full/hr@1"] == 1.0
-    assert result["extra"]["per_user"]["full/rank"] == [0, 0, 0]
+    assert result["extra"]["per_unit"]["full/rank"] == [0, 0, 0]
 
 
 def test_the_model_dispatch_accepts_any_protocol_class(tmp_path):

@@ -3,6 +3,8 @@ runner accepts their params under every profile, and the original-code runner pa
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from replikit.errors import ReplikitError
@@ -52,7 +54,7 @@ def test_generalize_level_has_four_models_over_three_seeds(study):
 @pytest.mark.parametrize("profile", ["quick", "paper"])
 def test_runner_accepts_every_experiments_params(study, profile):
     runner = load_runner(study, "runner.py:run_experiment")
-    module = __import__(runner.__module__)
+    module = sys.modules[runner.__module__]
     for name, experiment in study.experiments.items():
         if experiment.runner != "runner.py:run_experiment":
             continue
@@ -70,7 +72,7 @@ def test_rerun_needs_the_original_code_and_a_gpu(study):
 
 
 def test_original_runner_parses_the_metrics_line(study):
-    original = __import__(load_runner(study, "original.py:run_original").__module__)
+    original = sys.modules[load_runner(study, "original.py:run_original").__module__]
     output = ("step 400000\nndcg@1:0.2863, hit@1:0.2863， ndcg@5:0.4432, hit@5:0.5876, "
               "ndcg@10:0.4818, hit@10:0.6970, ap:0.4254, valid_user:6040.0\n")
     metrics = original.parse_metrics(output)
@@ -81,7 +83,7 @@ def test_original_runner_parses_the_metrics_line(study):
 
 
 def test_original_runner_passes_run_ml1m_settings(study):
-    original = __import__(load_runner(study, "original.py:run_original").__module__)
+    original = sys.modules[load_runner(study, "original.py:run_original").__module__]
     settings = original.ML1M_SETTINGS
     signature = original._signature(settings)
     assert signature == "-mp1.0-sw0.5-mlp0.2-df10-mpps40-msl200"

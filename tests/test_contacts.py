@@ -12,16 +12,11 @@ import pytest
 import yaml
 
 from replikit import cli
-from replikit.authors.contacts import (
-    contacts_markdown,
-    load_contacts,
-    mlrc_communication_section,
-    open_questions_by_claim,
-    owed_replies,
-    response_times,
-)
+from replikit.authors.contacts import open_questions_by_claim, owed_replies, response_times
 from replikit.errors import ReplikitError
+from replikit.publish.communication import contacts_markdown, mlrc_communication_section
 from replikit.study import load_study
+from replikit.study.contacts import load_contacts
 
 REPO = Path(__file__).resolve().parent.parent
 CLAIMS = ["C1", "C2", "C3"]

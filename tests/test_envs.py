@@ -41,3 +41,13 @@ def test_every_environment_a_rule_names_exists() -> None:
     assert named, "no rule names a conda environment"
     missing = sorted(str(p.relative_to(REPO)) for p in named if not p.exists())
     assert not missing, f"rules name missing environments: {missing}"
+
+
+@pytest.mark.parametrize("study", ["bert4rec", "surprise"])
+def test_every_environment_an_experiment_names_exists(study, monkeypatch) -> None:
+    # The run rule takes its environment from the experiment (`conda: get_run_env`).
+    from replikit import workflow
+
+    monkeypatch.chdir(REPO)
+    for experiment in workflow.study(study).experiments:
+        assert Path(workflow.run_env(study, experiment, REPO / "envs")).is_file()

@@ -10,13 +10,8 @@ import pytest
 from _report_helpers import study_dict
 
 from replikit.errors import ReplikitError
-from replikit.publish.exports import (
-    SOURCE_DATE_EPOCH,
-    ReportDate,
-    communication_markdown,
-    redact_text,
-    report_date,
-)
+from replikit.publish.exports import communication_markdown, redact_text
+from replikit.results import SOURCE_DATE_EPOCH, ReportDate, report_date
 from replikit.study import Study, load_study
 from replikit.workflow import contact_log, final_outputs, optional_file, study_notes
 

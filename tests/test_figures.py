@@ -10,8 +10,9 @@ import pytest
 from _report_helpers import build_results
 
 from replikit.errors import ReplikitError
+from replikit.evaluate.samples import measurement_samples
 from replikit.publish import figures
-from replikit.publish.report import measurement_samples
+from replikit.publish.variance_figure import seed_variance_figure
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +96,10 @@ def test_matrix_figure_for_66_claims_splits_into_panels(large, tmp_path):
 
 
 def test_seed_variance_figure_and_its_empty_case(small, tmp_path):
-    path = figures.seed_variance_figure(small["ledger"], tmp_path / "s.png")
+    path = seed_variance_figure(small["ledger"], tmp_path / "s.png")
     assert png_size(path.read_bytes())[1] > 0
     single = small["ledger"].assign(n=1)
-    empty = figures.seed_variance_figure(single, tmp_path / "e.png").read_bytes()
+    empty = seed_variance_figure(single, tmp_path / "e.png").read_bytes()
     assert png_size(empty)[1] / figures.DPI == pytest.approx(1.2)
 
 

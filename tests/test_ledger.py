@@ -15,19 +15,15 @@ from statsmodels.stats.multitest import multipletests
 
 from replikit import cli
 from replikit.errors import ReplikitError
+from replikit.evaluate.claims_table import COLUMNS, read_ledger, write_ledger
 from replikit.evaluate.ledger import (
-    COLUMNS,
-    Runs,
     build_ledger,
     hardware_comparability,
-    load_records,
-    read_ledger,
-    sample_of,
     study_ledger,
     summary_line,
     verdict_counts,
-    write_ledger,
 )
+from replikit.evaluate.samples import Runs, load_records, sample_of
 from replikit.study import Study
 
 RMSE_FOLDS = [0.9321, 0.9376, 0.9344, 0.9302, 0.9365]
@@ -108,7 +104,8 @@ def records():
     for name, table in (("model-a", NDCG_A), ("model-b", NDCG_B), ("model-c", NDCG_C)):
         out += [_ok(name, s, {"ndcg@10": v}) for s, v in table.items()]
     for name, table in (("users-a", USERS_A), ("users-b", USERS_B)):
-        out += [_ok(name, s, {"ndcg@10": float(np.mean(v))}, extra={"per_user": {"ndcg@10": v}})
+        out += [_ok(name, s, {"ndcg@10": float(np.mean(v))},
+                    extra={"unit": "user", "per_unit": {"ndcg@10": v}})
                 for s, v in table.items()]
     return out
 
@@ -326,7 +323,7 @@ def test_write_and_read_round_trip(ledger, tmp_path):
 
 
 def test_read_ledger_errors(tmp_path):
-    with pytest.raises(ReplikitError, match="no claims ledger"):
+    with pytest.raises(ReplikitError, match="claims ledger does not exist"):
         read_ledger(tmp_path / "absent.csv")
     (tmp_path / "old.csv").write_text("claim_id,level,verdict\nx,re-run,reproduced\n")
     with pytest.raises(ReplikitError, match="lacks columns"):
@@ -418,7 +415,8 @@ def _pair_study():
 
 
 def test_comparison_pairs_by_seed_when_only_one_side_has_per_user_scores():
-    runs = [_ok("model-a", s, {"ndcg@10": v}, extra={"per_user": {"ndcg@10": [v, v]}})
+    runs = [_ok("model-a", s, {"ndcg@10": v},
+                extra={"unit": "user", "per_unit": {"ndcg@10": [v, v]}})
             for s, v in NDCG_A.items()]
     runs += [_ok("model-b", s, {"ndcg@10": v}) for s, v in NDCG_B.items()]
     row = build_ledger(_pair_study(), runs, hardware_comparable=True).iloc[0]

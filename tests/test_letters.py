@@ -12,17 +12,11 @@ import pytest
 import yaml
 
 from replikit import cli
-from replikit.authors.contacts import load_contacts
+from replikit.authors.mail import Sender, SmtpSettings, send_letter, smtp_settings_from_env
 from replikit.errors import ReplikitError
-from replikit.publish.letter import (
-    Sender,
-    SmtpSettings,
-    format_measured,
-    send_letter,
-    smtp_settings_from_env,
-    write_letter,
-)
+from replikit.publish.letter import format_measured, write_letter
 from replikit.study import load_study
+from replikit.study.contacts import load_contacts
 from tests._smtp_helpers import smtp_server
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ import yaml
 
 from replikit.cli import main
 from replikit.errors import ReplikitError
-from replikit.fetch.artifacts import fetch_artifact, needs_lock
-from replikit.fetch.lock import lock_path, lock_study, read_lock, record
+from replikit.fetch.artifacts import fetch_artifact, lock_study, needs_lock
+from replikit.fetch.lock import lock_path, read_lock, record
 from tests._fetch_helpers import (
     RATINGS,
     build_wheel,

@@ -21,7 +21,7 @@ import pytest
 from _report_helpers import RULES, build_results, study_dict
 
 from replikit.errors import ReplikitError
-from replikit.publish.exports import communication_markdown, report_date
+from replikit.publish.exports import communication_markdown
 from replikit.publish.mlrc import (
     MARKER,
     NOTES,
@@ -36,6 +36,7 @@ from replikit.publish.mlrc import (
 )
 from replikit.publish.render import render
 from replikit.publish.report import write_report_from_results
+from replikit.results import Results, report_date
 from replikit.study import Study
 
 SUMMARY_SECTIONS = ["Reproducibility Summary", "Scope of Reproducibility", "Methodology",
@@ -87,12 +88,16 @@ def _make(root: Path, redact: bool = True, note: str | None = EASY_NOTE) -> dict
     out = root / "reports" / "fakestudy"
     qmd = write_report_from_results(study, results["results"], RULES, out,
                                     communication=communication_markdown(study, contacts, WHEN))
-    tex = write_mlrc_draft(study, results["results"] / "claims.csv", results["results"] / "runs",
-                           results["results"] / "artifacts", results["env"], out / "figures",
-                           out / "mlrc", when=WHEN, rules_markdown=DRAFT_RULES,
-                           contacts_file=contacts, notes_dir=notes)
+    read = Results.from_dir(results["results"], when=WHEN, contacts_file=contacts)
+    tex = write_mlrc_draft(study, read, out / "figures", out / "mlrc",
+                           rules_markdown=DRAFT_RULES, notes_dir=notes)
     return {**results, "study": study, "qmd": qmd, "tex": tex, "out": out, "notes": notes,
             "contacts": contacts}
+
+
+def _results(draft, **given):
+    return Results.in_memory(draft["ledger"], draft["runs"], draft["artifacts"], draft["env"],
+                             when=WHEN, **given)
 
 
 @pytest.fixture(scope="module")
@@ -219,16 +224,14 @@ def test_shipped_notes_templates_count_as_unwritten():
 
 def test_missing_matrix_figure_is_an_error(draft, tmp_path):
     with pytest.raises(ReplikitError, match="verification matrix figure is missing"):
-        write_mlrc_draft(draft["study"], draft["ledger"], draft["runs"], draft["artifacts"],
-                         draft["env"], tmp_path / "nofigures", tmp_path / "mlrc", when=WHEN,
-                         rules_markdown=RULES)
+        write_mlrc_draft(draft["study"], _results(draft), tmp_path / "nofigures",
+                         tmp_path / "mlrc", rules_markdown=RULES)
 
 
 def test_same_results_give_the_same_draft(draft, tmp_path):
-    again = write_mlrc_draft(draft["study"], draft["ledger"], draft["runs"], draft["artifacts"],
-                             draft["env"], draft["out"] / "figures", tmp_path / "mlrc",
-                             when=WHEN, rules_markdown=DRAFT_RULES,
-                             contacts_file=draft["contacts"], notes_dir=draft["notes"])
+    again = write_mlrc_draft(draft["study"], _results(draft, contacts_file=draft["contacts"]),
+                             draft["out"] / "figures", tmp_path / "mlrc",
+                             rules_markdown=DRAFT_RULES, notes_dir=draft["notes"])
     assert again.read_text(encoding="utf-8") == draft["text"]
 
 

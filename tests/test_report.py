@@ -9,15 +9,16 @@ import pytest
 from _report_helpers import RULES, build_results, study_dict
 
 from replikit.errors import ReplikitError
+from replikit.evaluate.claims_table import as_ledger, read_ledger
+from replikit.evaluate.samples import measurement_samples
 from replikit.publish.report import (
-    load_ledger,
-    measurement_samples,
     summary_paragraph,
     time_statement,
     verdict_counts,
     write_report_from_results,
     write_report_source,
 )
+from replikit.results import Results
 
 SECTIONS = ["## The study", "## Verification matrix", "## Drift from the reported values",
             "### Seed variance", "## Claims in detail", "## Time claims", "## Artifacts",
@@ -31,6 +32,10 @@ def fake(tmp_path_factory):
     out = root / "reports" / "fakestudy"
     qmd = write_report_from_results(results["study"], results["results"], RULES, out)
     return {**results, "qmd": qmd, "out": out, "text": qmd.read_text(encoding="utf-8")}
+
+
+def _results(ledger, fake, **given):
+    return Results.in_memory(ledger, fake["runs"], fake["artifacts"], fake["env"], **given)
 
 
 def test_writes_source_config_figures_and_tables(fake):
@@ -79,8 +84,7 @@ def test_report_copies_numbers_and_never_recomputes_them(fake, tmp_path):
     ledger = fake["ledger"].copy()
     rerun = (ledger["claim_id"] == "100k-svd-rmse") & (ledger["level"] == "re-run")
     ledger.loc[rerun, "mean"] = 0.5  # disagrees with the runs on purpose
-    qmd = write_report_source(fake["study"], ledger, fake["runs"], fake["artifacts"],
-                              fake["env"], RULES, tmp_path / "r")
+    qmd = write_report_source(fake["study"], _results(ledger, fake), RULES, tmp_path / "r")
     assert "0.50000 ± " in qmd.read_text()
 
 
@@ -128,7 +132,7 @@ def test_samples_are_per_fold_or_per_seed(fake):
 def test_samples_follow_the_ledger_seeds(fake):
     ledger = fake["ledger"].copy()
     ledger.loc[ledger["level"] == "generalize", "seeds"] = "2;4"
-    samples = measurement_samples(ledger, fake["runs"])
+    samples = measurement_samples(as_ledger(ledger), fake["runs"])
     assert samples[samples["level"] == "generalize"]["seed"].tolist() == [2, 4]
 
 
@@ -143,8 +147,7 @@ def test_markdown_special_characters_are_escaped(fake, tmp_path):
     data = study_dict(1)
     data["claims"][0]["text"] = "RMSE | MAE is $0.934 with *defaults* <5-fold>"
     study = type(fake["study"]).model_validate(data)
-    qmd = write_report_source(study, fake["ledger"], fake["runs"], fake["artifacts"],
-                              fake["env"], RULES, tmp_path / "r")
+    qmd = write_report_source(study, _results(fake["ledger"], fake), RULES, tmp_path / "r")
     assert r"RMSE \| MAE is \$0.934 with \*defaults\* \<5-fold\>" in qmd.read_text()
 
 
@@ -152,25 +155,25 @@ def test_unknown_verdict_is_an_error(fake):
     bad = fake["ledger"].copy()
     bad.loc[0, "verdict"] = "sort of"
     with pytest.raises(ReplikitError, match=r"verdicts the report does not know[\s\S]*sort of"):
-        load_ledger(bad)
+        as_ledger(bad)
 
 
 def test_missing_ledger_file_and_columns_are_errors(fake, tmp_path):
     with pytest.raises(ReplikitError, match="claims ledger does not exist"):
-        load_ledger(tmp_path / "claims.csv")
+        read_ledger(tmp_path / "claims.csv")
     with pytest.raises(ReplikitError, match=r"missing \['sd'\]"):
-        load_ledger(fake["ledger"].drop(columns=["sd"]))
+        as_ledger(fake["ledger"].drop(columns=["sd"]))
 
 
 def test_claims_the_study_does_not_declare_are_an_error(fake, tmp_path):
     ledger = fake["ledger"].copy()
     ledger.loc[0, "claim_id"] = "stranger"
     with pytest.raises(ReplikitError, match="does not declare"):
-        write_report_source(fake["study"], ledger, [], [], {}, RULES, tmp_path / "r")
+        write_report_source(fake["study"], Results.in_memory(ledger), RULES, tmp_path / "r")
 
 
 def test_missing_records_are_said_not_hidden(fake, tmp_path):
-    qmd = write_report_source(fake["study"], fake["ledger"], None, None, None, RULES,
+    qmd = write_report_source(fake["study"], Results.in_memory(fake["ledger"]), RULES,
                               tmp_path / "r")
     text = qmd.read_text()
     assert "No artifact records were found." in text
@@ -182,8 +185,7 @@ def test_figure_parts_of_an_earlier_longer_report_are_removed(fake, tmp_path):
     (out / "figures").mkdir(parents=True)
     (out / "figures" / "matrix-3.png").write_bytes(b"old")
     (out / "figures" / "photo.png").write_bytes(b"kept")
-    write_report_source(fake["study"], fake["ledger"], fake["runs"], fake["artifacts"],
-                        fake["env"], RULES, out)
+    write_report_source(fake["study"], _results(fake["ledger"], fake), RULES, out)
     assert not (out / "figures" / "matrix-3.png").exists()
     assert (out / "figures" / "photo.png").exists()
     assert (out / "figures" / "matrix-1.png").exists()
@@ -193,25 +195,43 @@ def test_value_claims_measured_nowhere_are_named_not_drawn(fake, tmp_path):
     ledger = fake["ledger"].copy()
     ledger.loc[ledger["claim_id"] == "100k-svd-rmse", ["mean", "sd", "ci_low", "ci_high"]] = None
     ledger.loc[ledger["claim_id"] == "100k-svd-rmse", "verdict"] = "not run"
-    qmd = write_report_source(fake["study"], ledger, fake["runs"], fake["artifacts"],
-                              fake["env"], RULES, tmp_path / "r")
+    qmd = write_report_source(fake["study"], _results(ledger, fake), RULES, tmp_path / "r")
     text = " ".join(qmd.read_text().split())
     assert "1 value claim was measured at no level and is not drawn: `100k-svd-rmse`." in text
 
 
 def test_not_run_causes_are_counted_once_per_check_not_per_experiment():
-    from replikit.publish.report import not_run_causes
+    from replikit.publish.report.summary import not_run_causes
 
-    reasons = [
-        "a seed(s) 0: artifact 'd' unavailable: offline? (tried 1 source)",
-        "b seed(s) 0, 1: artifact 'd' unavailable: offline? (tried 2 sources)",
-        "c seed(s) 0: artifact 'code' unavailable: no clone (tried 1 source); "
-        "needs 1 GPU(s) (declared in its resources); 0 available on this machine",
-        "something else entirely",
-    ]
-    assert not_run_causes(reasons) == [
+    def artifact(name, detail):
+        return {"kind": "artifact-unavailable", "name": name, "detail": detail}
+
+    gpu = {"kind": "needs-gpu", "name": "1 GPU(s)", "detail": "0 available on this machine"}
+    rows = pd.DataFrame({"reason": ["a ...", "b ...", "c ...", "something else entirely"],
+                         "causes": [[artifact("d", "offline?")],
+                                    [artifact("d", "offline?"), artifact("d", "offline?")],
+                                    [artifact("code", "no clone"), gpu], []]})
+    assert not_run_causes(rows) == [
         ("artifact 'd' is unavailable (offline?)", 2),
         ("artifact 'code' is unavailable (no clone)", 1),
         ("needs 1 GPU(s) (declared in its resources)", 1),
         ("something else entirely", 1),
     ]
+
+
+def test_not_run_causes_reach_the_summary_from_the_run_records(fake, tmp_path):
+    """A "not run" record's structured causes travel through the ledger to the summary."""
+    from replikit.evaluate.claims_table import write_ledger
+    from replikit.evaluate.ledger import build_ledger
+    from replikit.run.harness import cause, cause_text
+
+    lost = cause("artifact-unavailable", "ml-100k", "no source reachable offline")
+    records = [{"experiment": name, "seed": seed, "status": "not-run", "metrics": {},
+                "reason": cause_text(lost), "causes": [lost]}
+               for name, spec in fake["study"].experiments.items() for seed in spec.seeds]
+    ledger = build_ledger(fake["study"], records, hardware_comparable=False)
+    back = read_ledger(write_ledger(ledger, tmp_path / "claims.csv"))
+    assert back["causes"].tolist() == [[lost]] * len(back)
+    text = summary_paragraph(fake["study"], back)
+    assert (f"{len(back)} checks could not run: {len(back)} because artifact 'ml-100k' is "
+            "unavailable (no source reachable offline).") in text

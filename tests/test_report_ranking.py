@@ -17,7 +17,7 @@ from replikit.ext.recsys.report_section import (
     results_table,
     results_wide,
 )
-from replikit.publish.report import _write_csv as write_csv
+from replikit.publish.report.common import write_csv
 from replikit.publish.text import markdown_table
 from replikit.study import load_study
 

@@ -94,6 +94,8 @@ def test_missing_artifact_gives_not_run_with_reason(study, tmp_path):
     record = execute(study, "draw", 0, [artifact(tmp_path, "unavailable")], tmp_path / "r.json")
     assert record["status"] == "not-run"
     assert "artifact 'data' unavailable: cannot reach example.org" in record["reason"]
+    assert record["causes"] == [{"kind": "artifact-unavailable", "name": "data",
+                                 "detail": "cannot reach example.org: offline?"}]
     assert read_json(tmp_path / "r.json")["status"] == "not-run"
 
 
@@ -101,6 +103,7 @@ def test_gpu_experiment_is_not_run_without_a_gpu(study, tmp_path):
     record = execute(study, "gpu", 0, [], tmp_path / "r.json")
     assert record["status"] == "not-run"
     assert "needs 1 GPU(s)" in record["reason"]
+    assert [(c["kind"], c["name"]) for c in record["causes"]] == [("needs-gpu", "1 GPU(s)")]
 
 
 def test_profiles_override_params(study, tmp_path):

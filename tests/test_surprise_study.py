@@ -150,19 +150,19 @@ def direct_benchmark(path, dataset, algo_class, kwargs, seed, n_splits=5):
                           KFold(n_splits=n_splits, random_state=seed))
 
 
-@pytest.mark.parametrize(("algorithm", "algo_class", "kwargs", "seed"), [
-    ("SVD", SurpriseSVD, {"random_state": "seed"}, 0),
-    ("SVD", SurpriseSVD, {"random_state": "seed", "n_epochs": 5}, 4),
-    ("BaselineOnly", SurpriseBaselineOnly, {}, 0),
-    ("NormalPredictor", SurpriseNormalPredictor, {}, 0),
-    ("NormalPredictor", SurpriseNormalPredictor, {}, 2),
+@pytest.mark.parametrize(("algorithm", "algo_class", "kwargs", "seed", "resolved"), [
+    ("SVD", SurpriseSVD, {}, 0, {"random_state": 0}),
+    ("SVD", SurpriseSVD, {"n_epochs": 5}, 4, {"random_state": 4, "n_epochs": 5}),
+    ("BaselineOnly", SurpriseBaselineOnly, {}, 0, {}),
+    ("NormalPredictor", SurpriseNormalPredictor, {}, 0, {}),
+    ("NormalPredictor", SurpriseNormalPredictor, {}, 2, {}),
 ])
 def test_rerun_equals_direct_cross_validate(tmp_path, small_file, algorithm, algo_class,
-                                            kwargs, seed):
+                                            kwargs, seed, resolved):
+    # The benchmark's seeded algorithms get the run's seed as random_state.
     result = run("original.py:cross_validate_original",
                  {"algorithm": algorithm, "kwargs": kwargs, "dataset": "ml-100k", "folds": 5},
                  seed, {"scikit-surprise": SURPRISE_SITE, "ml-100k": small_file}, tmp_path)
-    resolved = {k: seed if v == "seed" else v for k, v in kwargs.items()}
     direct = direct_benchmark(small_file, "ml-100k", algo_class, resolved, seed)
     assert [f["rmse"] for f in result["folds"]] == direct["test_rmse"].tolist()
     assert [f["mae"] for f in result["folds"]] == direct["test_mae"].tolist()

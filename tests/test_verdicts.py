@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from replikit.evaluate.rules_text import RULES_MARKDOWN, render_rules
 from replikit.evaluate.stats import holm, seeds_needed, summarize, tost
 from replikit.evaluate.verdicts import (
     INCONCLUSIVE,
@@ -14,7 +15,6 @@ from replikit.evaluate.verdicts import (
     NOT_RUN,
     PARTIAL,
     REPRODUCED,
-    RULES_MARKDOWN,
     VERDICTS,
     Band,
     Verdict,
@@ -24,7 +24,6 @@ from replikit.evaluate.verdicts import (
     judge_value,
     make_band,
     not_run,
-    render_rules,
 )
 from replikit.study import Tolerance
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from _report_helpers import build_results, study_dict
 
-from replikit.evaluate.ledger import COLUMNS, read_ledger
+from replikit.evaluate.claims_table import COLUMNS, read_ledger
 
 pytestmark = pytest.mark.slow  # three Snakemake invocations and a render: about 40 s
 
@@ -58,7 +58,8 @@ def _sandbox(root: Path) -> Path:
     _ledger_in_full(Path("results/fakestudy/claims.csv"))
     # Upstream outputs newer than their inputs, in stage order, so only the report runs.
     for stage in ("results/fakestudy/artifacts", "results/fakestudy/env.json",
-                  "results/fakestudy/runs", "benchmarks", "results/fakestudy/claims.csv"):
+                  "results/fakestudy/runs", "benchmarks", "results/fakestudy/claims.csv",
+                  "results/fakestudy/samples.csv"):
         time.sleep(0.05)
         paths = [Path(stage)] if Path(stage).is_file() else Path(stage).rglob("*")
         for path in paths:

@@ -10,16 +10,10 @@ import pytest
 import yaml
 
 from replikit.authors import zotero
-from replikit.authors.zotero import (
-    ZoteroSettings,
-    paper_fields,
-    pull,
-    push,
-    settings_from_env,
-    study_outcome,
-    update_paper_block,
-)
+from replikit.authors.zotero import ZoteroSettings, paper_fields, pull, push, settings_from_env
 from replikit.errors import ReplikitError
+from replikit.publish.zotero_note import study_outcome
+from replikit.study.editing import update_paper_block
 from tests._zotero_server import ZoteroLibrary, ZoteroServer
 
 API_KEY = "s3cretTestKey0000000000a"  # fictional; must never reach a file or a URL

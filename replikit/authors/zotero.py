@@ -22,24 +22,21 @@ with exponential backoff, and ends in a :class:`ReplikitError` that says what to
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import html
 import os
 import re
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
-
-from replikit.errors import ReplikitError
+from replikit.errors import ReplikitError, first_line
 from replikit.fileio import write_text
-from replikit.publish.letter import read_ledger
+from replikit.publish.letter import read_rows
+from replikit.publish.zotero_note import study_outcome, verdict_note_html
 from replikit.study import load_study, study_path
+from replikit.study.editing import merge_paper, update_paper_block, write_validated_manifest
 
 KEYRING_SERVICE = "replikit-zotero"
 NOTE_TAG = "replikit-report"
@@ -158,17 +155,12 @@ def with_retries(
             if attempt == attempts:
                 raise ReplikitError(
                     f"could not {what} after {attempts} attempts",
-                    found=f"{type(exc).__name__}: {_first_line(exc)}",
+                    found=f"{type(exc).__name__}: {first_line(exc)}",
                     fix="the Zotero server is rate-limiting, failing or unreachable; "
                         "wait a few minutes and run the command again",
                 ) from exc
             sleep(base_delay * 2 ** (attempt - 1))
     raise AssertionError("unreachable")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "(no message)"
 
 
 # --------------------------------------------------------------------------- pull
@@ -235,79 +227,6 @@ def fetch_bibtex(client: zotero.Zotero, key: str) -> str:
     return bibtexparser.dumps(database)
 
 
-def merge_paper(current: dict[str, Any], pulled: dict[str, Any], overwrite: bool
-                ) -> tuple[dict[str, Any], list[str]]:
-    """Fill missing paper fields (all of them with ``overwrite``); describe each change."""
-    merged = dict(current)
-    changes = []
-    for name, value in pulled.items():
-        old = current.get(name)
-        if old == value:
-            continue
-        if old is None or overwrite or name == "zotero":
-            merged[name] = value
-            changes.append(f"paper.{name}: {old!r} -> {value!r}")
-        else:
-            changes.append(f"paper.{name}: kept {old!r} (Zotero has {value!r}; "
-                           "use --overwrite to take it)")
-    return merged, changes
-
-
-def update_paper_block(manifest_text: str, updates: dict[str, Any]) -> str:
-    """Rewrite only the lines of the ``paper:`` keys in ``updates``; keep the rest as it is.
-
-    Changed keys are replaced in place, new keys are added at the end of the block, so
-    comments and formatting elsewhere in the manifest survive.
-    """
-    paper_key, paper = _paper_nodes(manifest_text)
-    lines = manifest_text.splitlines(keepends=True)
-    indent = " " * (paper.value[0][0].start_mark.column if paper.value else 2)
-    spans = {k.value: (k.start_mark.line, _end_line(v, lines)) for k, v in paper.value}
-    last = max((end for _, end in spans.values()), default=paper_key.start_mark.line + 1)
-    appended: list[str] = []
-    # replace from the bottom up so earlier line numbers stay valid
-    for name in sorted((n for n in updates if n in spans), key=lambda n: -spans[n][0]):
-        start, end = spans[name]
-        lines[start:end] = _dump_key(name, updates[name], indent)
-    for name in (n for n in updates if n not in spans):
-        appended += _dump_key(name, updates[name], indent)
-    shift = sum(len(_dump_key(n, updates[n], indent)) - (spans[n][1] - spans[n][0])
-                for n in updates if n in spans)
-    at = last + shift
-    return "".join(lines[:at] + appended + lines[at:])
-
-
-def _paper_nodes(text: str) -> tuple[yaml.Node, yaml.MappingNode]:
-    root = yaml.compose(text)
-    for key_node, value_node in getattr(root, "value", []):
-        if key_node.value == "paper" and isinstance(value_node, yaml.MappingNode):
-            return key_node, value_node
-    raise ReplikitError("the manifest has no top-level 'paper:' mapping",
-                        fix="add a paper: block (see 'replikit schema')")
-
-
-def _end_line(node: yaml.Node, lines: list[str]) -> int:
-    """The index of the first line after ``node``, leaving out trailing blanks and comments.
-
-    Block scalars and block collections end at column 0 of the next key's line.
-    """
-    mark = node.end_mark
-    end = mark.line if mark.column == 0 else mark.line + 1
-    while end > node.start_mark.line + 1 and (not lines[end - 1].strip()
-                                               or lines[end - 1].lstrip().startswith("#")):
-        end -= 1
-    return end
-
-
-def _dump_key(name: str, value: Any, indent: str) -> list[str]:
-    if isinstance(value, list):  # short lists read best inline, as the manifests write them
-        flow = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1000)
-        text = f"{name}: {flow.strip()}\n"
-    else:
-        text = yaml.safe_dump({name: value}, allow_unicode=True, width=1000)
-    return [indent + line for line in text.splitlines(keepends=True)]
-
-
 @dataclass
 class PullResult:
     item_key: str
@@ -336,63 +255,14 @@ def pull(study: str, root: str | Path, settings: ZoteroSettings, *, key: str | N
     bib_path = manifest.parent / BIBLIOGRAPHY
     bibtex = fetch_bibtex(client, item["key"])
     if new_text != text:
-        _write_validated_manifest(manifest, new_text)
+        write_validated_manifest(manifest, new_text)
     write_text(bib_path, f"% {loaded.name}: the paper, exported from Zotero item {item['key']}"
                          f"\n{bibtex}")
     return PullResult(item_key=item["key"], changes=changes, bibliography=bib_path)
 
 
-def _write_validated_manifest(manifest: Path, text: str) -> None:
-    """Replace the manifest only if the new text still validates."""
-    from replikit.study import Study
-
-    try:
-        Study.model_validate(yaml.safe_load(text))
-    except Exception as exc:
-        raise ReplikitError("the manifest filled from Zotero does not validate",
-                            where=str(manifest), found=_first_line(exc),
-                            fix="leave out --overwrite, or edit the paper block by hand") from exc
-    write_text(manifest, text)
-
-
 # --------------------------------------------------------------------------- push
-def study_outcome(rows: list[dict[str, str]]) -> str:
-    """``reproduced``, ``partial``, ``not-reproduced`` or ``not-run``, from the ledger.
-
-    Claims not run do not count. Every assessed claim reproduced gives ``reproduced``; none
-    reproduced (not even partially) gives ``not-reproduced``; anything between, ``partial``.
-    """
-    verdicts = [r["verdict"].strip().lower() for r in rows]
-    assessed = [v for v in verdicts if not v.startswith("not run")]
-    if not assessed:
-        return "not-run"
-    if all(v == "reproduced" for v in assessed):
-        return "reproduced"
-    if all(v == "not reproduced" for v in assessed):
-        return "not-reproduced"
-    return "partial"
-
-
-def verdict_note_html(study_name: str, title: str, rows: list[dict[str, str]],
-                      report_url: str | None, today: dt.date) -> str:
-    """The child note: outcome, verdict counts, the table per claim and level, the link."""
-    esc = html.escape
-    counts = ", ".join(f"{esc(v)}: {n}" for v, n in sorted(Counter(
-        r["verdict"] for r in rows).items()))
-    head = (f"<h1>Reproducibility study: {esc(title)}</h1>"
-            f"<p>Study <code>{esc(study_name)}</code>, updated {today}. Outcome: "
-            f"<b>{esc(study_outcome(rows))}</b> ({counts}).</p>")
-    link = (f'<p>Report: <a href="{esc(report_url, quote=True)}">{esc(report_url)}</a></p>'
-            if report_url else "<p>The PDF report is attached to this item.</p>")
-    cells = ["claim_id", "level", "metric", "reported", "mean", "sd", "n", "verdict"]
-    table = ["<table><tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]
-    for row in rows:
-        table.append("<tr>" + "".join(f"<td>{esc(row.get(c, ''))}</td>" for c in cells)
-                     + "</tr>")
-    table.append("</table>")
-    return head + link + "".join(table)
-
-
+# --------------------------------------------------------------------------- push
 @dataclass
 class PushResult:
     item_key: str
@@ -411,7 +281,7 @@ def push(study: str, root: str | Path, settings: ZoteroSettings, ledger_csv: str
     duplicated; earlier ``repro:`` tags are replaced.
     """
     loaded = load_study(study, root)
-    rows = read_ledger(ledger_csv)
+    rows = read_rows(ledger_csv)
     client = client or connect(settings)
     item = find_paper(client, key=loaded.paper.zotero,
                       doi=None if loaded.paper.zotero else loaded.paper.doi)
@@ -485,55 +355,3 @@ def _set_outcome_tag(client: zotero.Zotero, key: str, outcome: str) -> None:
     tags = [t for t in data.get("tags", []) if not t["tag"].startswith(OUTCOME_PREFIX)]
     data["tags"] = [*tags, {"tag": OUTCOME_PREFIX + outcome}]
     with_retries(lambda: client.update_item(data), f"tag item {key}")
-
-
-# --------------------------------------------------------------------------- commands
-def cmd_pull(args: argparse.Namespace) -> int:
-    result = pull(args.study, args.root, settings_from_env(), key=args.key, doi=args.doi,
-                  overwrite=args.overwrite)
-    print(f"Zotero item {result.item_key}")
-    for change in result.changes or ["paper block already up to date"]:
-        print(f"  {change}")
-    print(f"wrote {result.bibliography}")
-    return 0
-
-
-def cmd_push(args: argparse.Namespace) -> int:
-    root = Path(args.root)
-    ledger = Path(args.ledger or root / "results" / args.study / "claims.csv")
-    report = None if args.no_pdf else Path(
-        args.report or root / "reports" / args.study / "report.pdf")
-    for path, what in ((ledger, "claims ledger"), (report, "PDF report")):
-        if path is not None and not path.exists():
-            raise ReplikitError(f"the {what} is missing", where=str(path),
-                                fix=f"run snakemake study={args.study} first")
-    result = push(args.study, args.root, settings_from_env(), ledger, report,
-                  report_url=args.report_url)
-    verb = "updated" if result.note_updated else "added"
-    print(f"Zotero item {result.item_key}: {verb} note {result.note_key}, "
-          f"tagged {OUTCOME_PREFIX}{result.outcome}"
-          + (f", attached the report as {result.attachment_key}" if result.attachment_key
-             else ""))
-    return 0
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``replikit zotero pull|push`` to the command line."""
-    z = sub.add_parser("zotero", help="pull paper metadata from / push outcomes to Zotero")
-    zsub = z.add_subparsers(dest="zotero_command", required=True, metavar="ACTION")
-
-    p = zsub.add_parser("pull", help="fill the paper block and write references.bib")
-    p.add_argument("study")
-    p.add_argument("--key", help="Zotero item key (default: paper.zotero)")
-    p.add_argument("--doi", help="find the item by DOI (default: paper.doi)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace paper fields that differ (default: fill missing ones only)")
-    p.set_defaults(func=cmd_pull)
-
-    p = zsub.add_parser("push", help="note, PDF report and repro: tag on the paper's item")
-    p.add_argument("study")
-    p.add_argument("--ledger", help="claims ledger (default: results/<study>/claims.csv)")
-    p.add_argument("--report", help="PDF report (default: reports/<study>/report.pdf)")
-    p.add_argument("--no-pdf", action="store_true", help="do not attach the PDF")
-    p.add_argument("--report-url", help="public link to the report, shown in the note")
-    p.set_defaults(func=cmd_push)

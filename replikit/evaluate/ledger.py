@@ -1,38 +1,38 @@
 """The claims ledger: one row per claim and declared level, with numbers and a verdict.
 
 :func:`build_ledger` turns a study and its run records (``metrics.json`` written by
-:func:`replikit.run.harness.execute`) into a :class:`pandas.DataFrame`;
-:func:`write_ledger` saves it as ``results/<study>/claims.csv`` and :func:`read_ledger`
-reads it back with the same types. The rules that decide each verdict live in
-:mod:`replikit.evaluate.verdicts`; this module only gathers each level's sample and lays
-out the row. ``replikit status <study>`` prints the ledger as a table.
-
-Which values form a level's sample (also stated in
-:data:`replikit.evaluate.verdicts.RULES_MARKDOWN`):
-one aggregate value per seed when the experiment has several seeds; the per-fold values when
-it has one seed and its folds average to the aggregate; otherwise the single aggregate.
+:func:`replikit.run.harness.execute`) into a :class:`pandas.DataFrame` whose columns,
+types and file are owned by :mod:`replikit.evaluate.claims_table`. The rules that decide
+each verdict live in :mod:`replikit.evaluate.verdicts`; which run values form a level's
+sample, in :mod:`replikit.evaluate.samples`. This module only lays out the rows.
+``replikit status <study>`` prints the ledger as a table.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from replikit.errors import ReplikitError
+from replikit import paths
+from replikit.evaluate.claims_table import COLUMNS, typed_frame
+from replikit.evaluate.samples import (
+    Runs,
+    collect_runs,
+    index_records,
+    load_records,
+    paired_samples,
+    sample_of,
+    unit_word,
+)
 from replikit.evaluate.stats import holm
 from replikit.evaluate.verdicts import (
     DEFAULT_ALPHA,
     DEFAULT_POWER,
-    NOT_RUN,
-    VERDICTS,
     Comparison,
     Verdict,
     compare,
@@ -42,170 +42,11 @@ from replikit.evaluate.verdicts import (
     make_band,
     not_run,
 )
-from replikit.fileio import atomic_path, read_json
+from replikit.fileio import read_json
 from replikit.study import Claim, Pair, Study
-from replikit.vocabulary import LEVELS
+from replikit.vocabulary import LEVELS, VERDICTS
 
 NAN = float("nan")
-
-#: Column name -> pandas dtype. The first 23 are the ledger's contract with the report; the
-#: rest add what a report needs to explain comparisons and unsettled cases.
-COLUMNS: dict[str, str] = {
-    "claim_id": "string",
-    "level": "string",
-    "experiment": "string",          # the experiment, or "a|b" for a comparison's pair
-    "kind": "string",
-    "metric": "string",
-    "reported": "float64",
-    "decimals": "Int64",
-    "n": "Int64",                    # size of the sample (pairs, for comparisons)
-    "mean": "float64",               # comparisons: of the differences a - b
-    "sd": "float64",
-    "ci_low": "float64",             # CI at 1 - alpha
-    "ci_high": "float64",
-    "drift_abs": "float64",          # mean - reported
-    "drift_rel": "float64",          # (mean - reported) / |reported|
-    "tolerance": "float64",          # the declared tolerance's half-width
-    "band_low": "float64",           # reported - (tolerance + rounding)
-    "band_high": "float64",
-    "p_value": "float64",            # of the deciding test: TOST, or the raw paired t
-    "test": "string",
-    "comparable": "boolean",         # time claims: actual hardware matches the declared
-    "verdict": "string",
-    "reason": "string",
-    "seeds": "object",               # list of the seeds whose runs form the sample
-    "sample": "string",              # seeds | folds | users | run
-    "rule": "string",                # tost | point | paired | not run
-    "rounding": "float64",           # half a unit of the last printed digit
-    "p_difference": "float64",       # one-sample t-test against the reported value
-    "p_adjusted": "float64",         # comparisons: Holm-adjusted paired t p-value
-    "p_wilcoxon": "float64",         # comparisons: Wilcoxon signed-rank p-value
-    "seeds_needed": "Int64",         # unsettled cases: sample size that would settle them
-    "missing_seeds": "object",       # declared seeds with no usable run
-    "higher_is_better": "boolean",
-    "mean_a": "float64",
-    "mean_b": "float64",
-    "effect_size": "float64",        # Cohen's d_z of a - b
-    "effect_ci_low": "float64",
-    "effect_ci_high": "float64",
-    "alpha": "float64",
-    "claim_text": "string",
-    "source": "string",
-}
-_LIST_COLUMNS = ("seeds", "missing_seeds")
-
-
-# --------------------------------------------------------------------------- records
-def _record_key(record: dict[str, Any]) -> tuple[str, int]:
-    return str(record.get("experiment")), int(record.get("seed", -1))
-
-
-def index_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
-    """Records by (experiment, seed); two records for the same run are an error."""
-    indexed: dict[tuple[str, int], dict[str, Any]] = {}
-    for record in records:
-        key = _record_key(record)
-        if key in indexed:
-            raise ReplikitError(
-                f"two run records for experiment {key[0]!r} seed {key[1]}",
-                where=str(record.get("_path", "run records")),
-                expected="one metrics.json per experiment and seed",
-                fix="delete the stale record (results/<study>/runs/...) and rebuild the ledger",
-            )
-        indexed[key] = record
-    return indexed
-
-
-@dataclass
-class Runs:
-    """The usable runs of one experiment, and why the others are missing."""
-
-    experiment: str
-    ok: dict[int, dict[str, Any]] = field(default_factory=dict)
-    missing: dict[int, str] = field(default_factory=dict)   # seed -> reason
-
-    def reason(self) -> str:
-        """One line: why seeds are missing (the runs' own reasons, each once)."""
-        reasons = list(dict.fromkeys(self.missing.values()))
-        seeds = ", ".join(str(s) for s in sorted(self.missing))
-        return f"{self.experiment} seed(s) {seeds}: " + "; ".join(reasons)
-
-
-def collect_runs(study: Study, indexed: dict[tuple[str, int], dict[str, Any]],
-                 experiment: str) -> Runs:
-    """Sort the experiment's declared seeds into usable runs and missing ones."""
-    runs = Runs(experiment)
-    for seed in study.experiments[experiment].seeds:
-        record = indexed.get((experiment, seed))
-        if record is None:
-            runs.missing[seed] = "no run record"
-        elif record.get("status") != "ok":
-            runs.missing[seed] = str(record.get("reason") or f"status {record.get('status')!r}")
-        else:
-            runs.ok[seed] = record
-    return runs
-
-
-def _aggregate(record: dict[str, Any], metric: str) -> float | None:
-    value = record.get("metrics", {}).get(metric)
-    return None if value is None else float(value)
-
-
-def _fold_values(record: dict[str, Any], metric: str) -> dict[int, float]:
-    folds = record.get("folds") or []
-    if not folds or not all(metric in fold for fold in folds):
-        return {}
-    return {int(fold.get("fold", i)): float(fold[metric]) for i, fold in enumerate(folds)}
-
-
-def _missing_metric(experiment: str, seed: int, record: dict[str, Any], metric: str):
-    return ReplikitError(
-        f"the run of experiment {experiment!r} seed {seed} has no value for metric {metric!r}",
-        where=str(record.get("_path", f"results/<study>/runs/{experiment}/seed={seed}")),
-        expected=f"'{metric}' under 'metrics' (or in every fold)",
-        found=f"metrics {sorted(record.get('metrics', {}))}",
-        fix="make the claim's 'metric' match a key the runner writes, or fix the runner",
-    )
-
-
-@dataclass(frozen=True)
-class Sample:
-    """The values a verdict is computed on, keyed so that two samples can be paired."""
-
-    values: dict[Any, float]     # seed -> value, or fold -> value
-    unit: str                    # "seeds", "folds" or "run"
-    seeds: list[int]
-
-
-def sample_of(runs: Runs, metric: str, *, folds_as_sample: bool = True) -> Sample:
-    """A level's sample: per seed; per fold for one seed when the folds average to the value.
-
-    With one seed, the folds are the sample only when ``folds_as_sample`` (pairing a
-    comparison fold by fold) and their mean equals the run's aggregate (rel. 1e-9), i.e.
-    when the aggregate is that mean; a quantity summed over folds (a total time) stays a
-    single value. A value claim judged on one seed passes ``folds_as_sample=False``: the
-    paper's number *is* the fold average of one deterministic run, so re-running it is a
-    point comparison, not a sample of it.
-    """
-    seeds = sorted(runs.ok)
-    if len(seeds) == 1:
-        seed = seeds[0]
-        record = runs.ok[seed]
-        aggregate, folds = _aggregate(record, metric), _fold_values(record, metric)
-        mean = float(np.mean(list(folds.values()))) if folds else None
-        if folds_as_sample and folds and len(folds) > 1 and (
-            aggregate is None or math.isclose(mean, aggregate, rel_tol=1e-9, abs_tol=1e-12)
-        ):
-            return Sample(folds, "folds", seeds)
-        if aggregate is None:
-            raise _missing_metric(runs.experiment, seed, record, metric)
-        return Sample({seed: aggregate}, "run", seeds)
-    return _aggregates(runs, metric)
-
-
-def _unit_word(unit: str) -> str:
-    """The word a reason counts the sample in; a single run counts as seeds."""
-    return "seeds" if unit == "run" else unit
 
 
 # --------------------------------------------------------------------------- rows
@@ -215,13 +56,20 @@ def _base_row(claim: Claim, level: str, experiment: str, alpha: float) -> dict[s
         claim_id=claim.id, level=level, experiment=experiment, kind=claim.kind,
         metric=claim.metric, reported=claim.reported, decimals=claim.decimals,
         higher_is_better=claim.higher_is_better, claim_text=claim.text, source=claim.source,
-        alpha=alpha, seeds=[], missing_seeds=[], n=0,
+        alpha=alpha, seeds=[], missing_seeds=[], causes=[], n=0,
     )
-    if claim.tolerance is not None and claim.reported is not None:
-        band = make_band(claim.reported, claim.tolerance, claim.decimals)
+    band = _band(claim)
+    if band is not None:
         row.update(tolerance=band.width, rounding=band.rounding, band_low=band.low,
                    band_high=band.high)
     return row
+
+
+def _band(claim: Claim):
+    """The claim's band, computed here once and written into its rows (None: no band)."""
+    if claim.tolerance is None or claim.reported is None:
+        return None
+    return make_band(claim.reported, claim.tolerance, claim.decimals)
 
 
 def _apply_verdict(row: dict[str, Any], verdict: Verdict) -> None:
@@ -237,6 +85,7 @@ def _value_row(claim: Claim, level: str, runs: Runs, *, comparable: bool, hardwa
                alpha: float, power: float) -> dict[str, Any]:
     row = _base_row(claim, level, runs.experiment, alpha)
     row["missing_seeds"] = sorted(runs.missing)
+    row["causes"] = runs.cause_list()
     if claim.kind == "time":
         row["comparable"] = comparable
     if not runs.ok:
@@ -244,8 +93,8 @@ def _value_row(claim: Claim, level: str, runs: Runs, *, comparable: bool, hardwa
         return row
     sample = sample_of(runs, claim.metric, folds_as_sample=False)
     values = list(sample.values.values())
-    band = make_band(claim.reported, claim.tolerance, claim.decimals)
-    unit = _unit_word(sample.unit)
+    band = _band(claim)
+    unit = unit_word(sample.unit)
     if claim.kind == "time":
         judged = judge_time(values, band, comparable=comparable, hardware_note=hardware_note,
                             alpha=alpha, power=power, unit=unit)
@@ -273,55 +122,6 @@ class _PendingComparison:
     missing_note: str
 
 
-def _paired_samples(runs_a: Runs, runs_b: Runs, metric: str
-                    ) -> tuple[list[float], list[float], str, list[int], list[str]]:
-    """Pair a and b: by user (per-user scores), else by seed, else by fold for one seed."""
-    common = sorted(set(runs_a.ok) & set(runs_b.ok))
-    notes: list[str] = []
-    users_a = _per_user(runs_a, common, metric)
-    users_b = _per_user(runs_b, common, metric)
-    if users_a is not None and users_b is not None and len(users_a) == len(users_b):
-        return users_a, users_b, "users", common, notes
-    if users_a is not None and users_b is not None:
-        notes.append(f"per-user scores not paired ({len(users_a)} vs {len(users_b)} users)")
-    elif (users_a is None) != (users_b is None):
-        has = runs_a.experiment if users_a is not None else runs_b.experiment
-        notes.append(f"per-user scores only for {has}, so not paired by user")
-    only_a = Runs(runs_a.experiment, {s: runs_a.ok[s] for s in common})
-    only_b = Runs(runs_b.experiment, {s: runs_b.ok[s] for s in common})
-    sample_a, sample_b = sample_of(only_a, metric), sample_of(only_b, metric)
-    if sample_a.unit != sample_b.unit or sorted(sample_a.values) != sorted(sample_b.values):
-        # Folds on one side only, or different folds: pair the runs' aggregates instead.
-        notes.append("folds do not match between the two experiments; paired per run")
-        sample_a, sample_b = _aggregates(only_a, metric), _aggregates(only_b, metric)
-    keys = sorted(sample_a.values)
-    return ([sample_a.values[k] for k in keys], [sample_b.values[k] for k in keys],
-            sample_a.unit, common, notes)
-
-
-def _aggregates(runs: Runs, metric: str) -> Sample:
-    """One aggregate value per usable seed, whatever the folds say."""
-    values = {}
-    for seed, record in sorted(runs.ok.items()):
-        value = _aggregate(record, metric)
-        if value is None:
-            raise _missing_metric(runs.experiment, seed, record, metric)
-        values[seed] = value
-    return Sample(values, "seeds" if len(values) > 1 else "run", sorted(values))
-
-
-def _per_user(runs: Runs, seeds: Sequence[int], metric: str) -> list[float] | None:
-    """Each user's score averaged over ``seeds``; None unless every run has them, aligned."""
-    lists = []
-    for seed in seeds:
-        scores = (runs.ok[seed].get("extra") or {}).get("per_user", {}).get(metric)
-        if scores is None:
-            return None
-        lists.append(np.asarray(scores, dtype=float))
-    if not lists or len({len(s) for s in lists}) != 1:
-        return None
-    return [float(v) for v in np.mean(np.vstack(lists), axis=0)]
-
 
 def _comparison_row(study: Study, claim: Claim, level: str, pair: Pair,
                     indexed: dict[tuple[str, int], dict[str, Any]], alpha: float
@@ -330,16 +130,18 @@ def _comparison_row(study: Study, claim: Claim, level: str, pair: Pair,
     runs_a = collect_runs(study, indexed, pair.a)
     runs_b = collect_runs(study, indexed, pair.b)
     row["missing_seeds"] = sorted(set(runs_a.missing) | set(runs_b.missing))
+    row["causes"] = runs_a.cause_list() + [
+        c for c in runs_b.cause_list() if c not in runs_a.cause_list()]
     common = sorted(set(runs_a.ok) & set(runs_b.ok))
     if not common:
         reasons = [r.reason() for r in (runs_a, runs_b) if r.missing]
         reason = "; ".join(reasons) or "the two experiments share no seed"
         _apply_verdict(row, not_run(f"no seed ran for both {pair.a} and {pair.b}: {reason}"))
         return row
-    a_values, b_values, unit, seeds, notes = _paired_samples(runs_a, runs_b, claim.metric)
+    a_values, b_values, unit, seeds, notes = paired_samples(runs_a, runs_b, claim.metric)
     comparison = compare(a_values, b_values, a=pair.a, b=pair.b,
                          higher_is_better=claim.higher_is_better, alpha=alpha,
-                         unit=_unit_word(unit),
+                         unit=unit_word(unit),
                          notes=notes)
     effect = comparison.effect
     row.update(
@@ -411,59 +213,7 @@ def build_ledger(
                                        hardware_note=hardware_note, alpha=alpha, power=power))
     _judge_comparisons([r for r in rows if isinstance(r, _PendingComparison)], alpha, power)
     plain = [r.row if isinstance(r, _PendingComparison) else r for r in rows]
-    return _frame(plain)
-
-
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    for column, dtype in COLUMNS.items():
-        if dtype == "object":
-            frame[column] = frame[column].astype(object)
-        elif dtype in ("float64", "Int64"):
-            frame[column] = pd.to_numeric(frame[column], errors="raise").astype(dtype)
-        elif dtype == "string":
-            # Empty text, not <NA>: a CSV cannot tell the two apart, so neither does the frame.
-            frame[column] = frame[column].astype(dtype).fillna("")
-        else:
-            frame[column] = frame[column].astype(dtype)
-    return frame
-
-
-# --------------------------------------------------------------------------- files
-def write_ledger(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the ledger as CSV atomically; list columns become ``1;2;3``."""
-    out = frame.copy()
-    for column in _LIST_COLUMNS:
-        out[column] = [";".join(str(v) for v in value) for value in out[column]]
-    with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False)
-    return Path(path)
-
-
-def read_ledger(path: str | Path) -> pd.DataFrame:
-    """Read a ledger written by :func:`write_ledger`, restoring types and list columns."""
-    path = Path(path)
-    if not path.exists():
-        raise ReplikitError("no claims ledger", where=str(path),
-                            fix="build it with the workflow (snakemake ... ledger) first")
-    raw = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise ReplikitError(
-            "the claims ledger lacks columns", where=str(path),
-            expected=f"the columns {list(COLUMNS)}", found=f"missing {missing}",
-            fix="rebuild the ledger with this version of replikit",
-        )
-    rows = raw[list(COLUMNS)].to_dict("records")
-    for row in rows:
-        for column in _LIST_COLUMNS:
-            text = row[column]
-            row[column] = [] if not isinstance(text, str) or not text else [
-                int(v) for v in text.split(";")]
-        for column, dtype in COLUMNS.items():
-            if dtype == "boolean" and isinstance(row[column], str):
-                row[column] = {"True": True, "False": False}[row[column]]
-    return _frame(rows)
+    return typed_frame(plain)
 
 
 def verdict_counts(frame: pd.DataFrame) -> dict[str, int]:
@@ -480,21 +230,6 @@ def summary_line(frame: pd.DataFrame) -> str:
 
 
 # --------------------------------------------------------------------------- results folder
-def load_records(results: str | Path, study_name: str) -> list[dict[str, Any]]:
-    """Every run record under ``<results>/<study>/runs/`` (any depth), sorted by path."""
-    base = Path(results) / study_name / "runs"
-    records = []
-    for path in sorted(base.rglob("metrics.json")):
-        try:
-            record = read_json(path)
-        except json.JSONDecodeError as exc:
-            raise ReplikitError("is not valid JSON", where=str(path), found=str(exc),
-                                fix="delete the file and re-run the experiment") from exc
-        record["_path"] = str(path)
-        records.append(record)
-    return records
-
-
 def hardware_comparability(env: dict[str, Any] | None) -> tuple[bool, str]:
     """Read ``env.json``: is the hardware comparable, and if not, why.
 
@@ -518,105 +253,9 @@ def hardware_comparability(env: dict[str, Any] | None) -> tuple[bool, str]:
 def study_ledger(study: Study, results: str | Path = "results", *,
                  alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> pd.DataFrame:
     """The ledger of a study from its results folder (run records and env.json)."""
-    env_path = Path(results) / study.name / "env.json"
+    env_path = Path(results) / paths.env_record(study.name).relative_to(paths.RESULTS)
     env = read_json(env_path) if env_path.exists() else None
     comparable, note = hardware_comparability(env)
     return build_ledger(study, load_records(results, study.name), hardware_comparable=comparable,
                         hardware_note=note, alpha=alpha, power=power)
 
-
-# --------------------------------------------------------------------------- terminal
-_STYLES = {"reproduced": "green", "partially reproduced": "yellow", "inconclusive": "cyan",
-           "not reproduced": "red", NOT_RUN: "dim"}
-
-
-def _num(value: Any, digits: int = 4) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return f"{float(value):.{digits}g}"
-
-
-def render_table(frame: pd.DataFrame, title: str = "claims ledger"):
-    """The ledger as a rich Table: one line per claim level, verdicts coloured."""
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    for name, justify in (("claim", "left"), ("level", "left"), ("n", "right"),
-                          ("measured", "right"), (f"{_pct_ci(frame)} CI", "right"),
-                          ("reported", "right"), ("band", "right"), ("p", "right"),
-                          ("verdict", "left")):
-        table.add_column(name, justify=justify, no_wrap=True,
-                         min_width=_min_width(frame, name))
-    for row in frame.itertuples(index=False):
-        band = (f"[{_num(row.band_low)}, {_num(row.band_high)}]"
-                if not pd.isna(row.band_low) else "")
-        ci = f"[{_num(row.ci_low)}, {_num(row.ci_high)}]" if not pd.isna(row.ci_low) else ""
-        style = _STYLES.get(row.verdict, "")
-        table.add_row(row.claim_id, row.level, str(row.n) if row.n else "", _num(row.mean),
-                      ci, _num(row.reported), band, _num(_deciding_p(row), 2),
-                      f"[{style}]{row.verdict}[/{style}]" if style else row.verdict)
-    return table
-
-
-def _deciding_p(row: Any) -> float:
-    """The p-value the verdict rests on: Holm-adjusted for comparisons, else the TOST p."""
-    return row.p_adjusted if not pd.isna(row.p_adjusted) else row.p_value
-
-
-def _min_width(frame: pd.DataFrame, column: str) -> int | None:
-    """Claim ids and verdicts are never squeezed; the numbers give way first."""
-    if column == "claim" and len(frame):
-        return min(int(frame["claim_id"].str.len().max()), 32)
-    return {"verdict": len("partially reproduced"), "level": len("re-implement")}.get(column)
-
-
-def _pct_ci(frame: pd.DataFrame) -> str:
-    alphas = frame["alpha"].dropna().unique() if len(frame) else []
-    return f"{(1 - float(alphas[0])) * 100:g}%" if len(alphas) == 1 else "1-α"
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    """``replikit status <study>``: the ledger as it stands from the runs so far."""
-    from rich.console import Console
-
-    from replikit.study import load_study
-
-    study = load_study(args.study, args.root)
-    frame = study_ledger(study, args.results, alpha=args.alpha)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)  # piped output: no terminal width to fit, keep rows whole
-    runs_dir = Path(args.results) / study.name / "runs"
-    if not runs_dir.is_dir():
-        console.print(f"note: no run records yet ({runs_dir} does not exist)", markup=False)
-    console.print(render_table(frame, title=f"{study.name}: claims ledger"))
-    if args.reasons:
-        for row in frame.itertuples(index=False):
-            console.print(f"{row.claim_id} {row.level}: {row.reason}", markup=False)
-    console.print(summary_line(frame), markup=False)
-    return 0
-
-
-def print_status(study_name: str, results: str | Path = "results") -> None:
-    """Print a finished workflow's ledger (``results/<study>/claims.csv``) as a table."""
-    from rich.console import Console
-
-    path = Path(results) / study_name / "claims.csv"
-    if not path.exists():
-        return
-    frame = read_ledger(path)
-    console = Console() if Console().is_terminal else Console(width=160)
-    console.print(render_table(frame, title=f"{study_name}: claims ledger ({path})"))
-    console.print(summary_line(frame), markup=False)
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``replikit status`` to the command line."""
-    p = sub.add_parser("status", help="print a study's claims ledger from its runs so far")
-    p.add_argument("study", help="study name or path to its study.yaml")
-    p.add_argument("--results", default="results",
-                   help="results folder holding <study>/runs (default: results)")
-    p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                   help=f"significance level (default: {DEFAULT_ALPHA})")
-    p.add_argument("--reasons", action="store_true", help="also print each verdict's reason")
-    p.set_defaults(func=cmd_status)

@@ -62,7 +62,7 @@ def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
     Parameters
     ----------
     values
-        The sample (one value per seed, fold or user).
+        The sample (one value per seed, fold or paired unit).
     confidence
         Level of the two-sided interval.
 

@@ -1,7 +1,7 @@
 """The verdict rules: how measured numbers become "reproduced", "not reproduced", and so on.
 
 The rules are written once, here, as small functions, and once as prose
-(:func:`render_rules`, :data:`RULES_MARKDOWN`) that the report prints verbatim. The tests
+(:mod:`replikit.evaluate.rules_text`) that the report prints verbatim. The tests
 (tests/test_verdicts.py) walk tables of cases through the functions, so the prose and the
 code are checked against the same examples.
 
@@ -29,6 +29,7 @@ from replikit.evaluate.stats import (
     tost,
     wilcoxon,
 )
+from replikit.numbers import fmt_number, fmt_p, fmt_share
 from replikit.study import Tolerance
 from replikit.vocabulary import (
     INCONCLUSIVE,
@@ -44,18 +45,8 @@ DEFAULT_POWER = 0.8
 
 
 def _fmt(value: float) -> str:
-    """A number for a one-line reason: five significant digits, no exponent for ordinary sizes."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.5g}"
-
-
-def _fmt_p(p: float) -> str:
-    return "n/a" if math.isnan(p) else (f"{p:.2g}" if p >= 0.001 else f"{p:.1e}")
-
-
-def _pct(level: float) -> str:
-    return f"{level * 100:g}%"
+    """A number for a one-line reason: five significant digits."""
+    return fmt_number(value, significant=5, missing="n/a")
 
 
 # --------------------------------------------------------------------------- the band
@@ -187,10 +178,10 @@ def _tested_rule(
     alpha: float, power: float, unit: str,
 ) -> Verdict:
     """n >= 2 with variation: TOST for equivalence, the CI for a difference."""
-    level = _pct(summary.confidence)
+    level = fmt_share(summary.confidence)
     mean, ci = _fmt(summary.mean), f"[{_fmt(summary.ci_low)}, {_fmt(summary.ci_high)}]"
     over = f"over {summary.n} {unit}"
-    tost_text = f"TOST p = {_fmt_p(equivalence.p_value)}"
+    tost_text = f"TOST p = {fmt_p(equivalence.p_value)}"
     if equivalence.p_value < alpha:
         return Verdict(
             REPRODUCED,
@@ -205,7 +196,7 @@ def _tested_rule(
             NOT_REPRODUCED,
             f"mean {mean} {over}, {level} CI {ci} lies entirely {side} the band "
             f"{band.describe()} (t-test against the reported value p = "
-            f"{_fmt_p(difference.p_value)})",
+            f"{fmt_p(difference.p_value)})",
             rule="tost", test="TOST", p_value=equivalence.p_value,
         )
     if band.contains(summary.mean):
@@ -231,7 +222,8 @@ def _tested_rule(
 def _needed_text(needed: int | None, unit: str, goal: str, power: float) -> str:
     if needed is None:
         return f"no number of {unit} would {goal} at this spread"
-    return f"about {needed} {unit} in all would {goal} ({_pct(power)} power, spread as observed)"
+    return (f"about {needed} {unit} in all would {goal} ({fmt_share(power)} power, "
+            "spread as observed)")
 
 
 def judge_time(
@@ -343,7 +335,7 @@ def judge_comparison(
         )
     d_z = (f"d_z = {_fmt(effect.d_z)} [{_fmt(effect.d_z_ci_low)}, "
            f"{_fmt(effect.d_z_ci_high)}]")
-    p_text = f"Holm-adjusted paired t p = {_fmt_p(p_adjusted)}"
+    p_text = f"Holm-adjusted paired t p = {fmt_p(p_adjusted)}"
     if p_adjusted < alpha:
         wins = comparison.improvement > 0
         verdict = REPRODUCED if wins else NOT_REPRODUCED
@@ -359,81 +351,3 @@ def judge_comparison(
         f"{_needed_text(needed, comparison.unit, 'settle the direction', power)}{notes}",
         rule="paired", test="paired t (Holm)", p_value=p_adjusted, seeds_needed=needed,
     )
-
-
-# --------------------------------------------------------------------------- the prose
-_RULES_TEMPLATE = """\
-Every claim is judged separately at each level it declares (re-run, re-implement,
-generalize), with one of five verdicts: **reproduced**, **partially reproduced**,
-**inconclusive**, **not reproduced**, **not run**. The significance level is
-α = {alpha}; confidence intervals are two-sided t intervals at {confidence}; seed counts
-for unsettled cases are planned for {power} power.
-
-**The sample.** When an experiment ran with several seeds, the sample is one value per
-seed: that run's aggregate metric. When it ran with one seed, a value or time claim is
-judged on that run's aggregate alone (n = 1): with the paper's own seed, data and folds the
-run is deterministic, so its fold average *is* the number to compare, and the spread over
-folds (shown in the report) says nothing about whether re-running reproduces it. A
-comparison with one seed on each side pairs the two runs fold by fold, when both record
-per-fold values whose mean equals their aggregate. Declared seeds whose runs are missing are named
-in the reason; runs of seeds the study does not declare are ignored.
-
-**The band.** A value or time claim is checked against the band
-reported ± (tolerance + ½ unit of the last printed digit). The tolerance is the study's
-declared one (the larger of its absolute and relative forms); the half unit is added
-because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.9445).
-
-**Value claims.**
-
-1. *n = 1, or no variation across the sample* (point rule): **reproduced** when the
-   measured value lies inside the band, **not reproduced** when it lies outside. No test is
-   possible, and the reason says so.
-2. **Reproduced** when equivalence to the band is shown: two one-sided t-tests (TOST)
-   against its edges, each at α = {alpha}.
-3. **Not reproduced** when the difference from the reported value is significant (one-sample
-   t-test, p < {alpha}) and the {confidence} CI of the mean lies entirely outside the band.
-4. **Partially reproduced** when the mean lies inside the band but equivalence is not shown.
-   The reason gives about how many seeds (or folds) would show it if the spread stayed as
-   observed (one-sided t-test power against the nearer edge).
-5. **Inconclusive — more seeds needed** otherwise: the mean lies outside the band but its
-   CI overlaps the band. The reason gives about how many seeds would settle it.
-
-**Time claims** follow the value rules on the measured seconds (a run faster than the band
-is outside it just as a slower one is: the claim is the number). When the hardware used does
-not match the paper's declared hardware, the verdict stands but the reason says that the
-times are indicative only, and why.
-
-**Comparison claims** ("a beats b"; better means higher or lower as the claim declares) pair
-a's and b's values seed by seed (fold by fold for one seed), or user by user where the runs
-record per-user scores (each user's score averaged over the seeds), and apply a two-sided
-paired t-test. The p-values of all the study's comparisons are corrected together with the
-Holm–Bonferroni method.
-
-1. **Reproduced** when the corrected p < {alpha} and a is better in the claimed direction.
-2. **Not reproduced** when the corrected p < {alpha} and a is worse.
-3. **Inconclusive** otherwise; the reason gives about how many pairs would settle the
-   direction (two-sided, at α divided by the number of comparisons).
-4. With one pair, or no variation in the differences, the point rule decides: reproduced
-   when a is better, not reproduced otherwise.
-
-The mean difference with its CI, Cohen's d_z (mean difference over the standard deviation of
-the differences) with an exact noncentral-t CI, and a Wilcoxon signed-rank p-value are
-reported beside each comparison.
-
-**Not run** is given when a level's runs are missing or could not run; the reason is the
-runs' own (for example an artifact that could not be fetched offline).
-"""
-
-
-def render_rules(alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> str:
-    """The verdict rules as Markdown paragraphs and lists, with the study's alpha filled in.
-
-    The text has no heading of its own, so the report can place it under its own.
-    """
-    if not 0 < alpha < 1 or not 0 < power < 1:
-        raise ValueError(f"alpha and power must lie in (0, 1), got {alpha} and {power}")
-    return _RULES_TEMPLATE.format(alpha=f"{alpha:g}", confidence=_pct(1 - alpha),
-                                  power=_pct(power))
-
-
-RULES_MARKDOWN = render_rules()

@@ -1,11 +1,12 @@
 """The lock file ``studies/<study>/artifacts.lock``: hashes the manifest does not spell out.
 
-``replikit lock <study>`` fetches every artifact whose hash is not yet known and records
-it: the final file's sha256 for files, the resolved commit for git repositories, and for
-code installed from the package index the sha256 of each distribution file, keyed by its
-file name (a wheel's bytes differ per platform, so one study may hold several). Fetches
-then check against it. The file is YAML, sorted, written atomically, and is meant to be
-committed beside ``study.yaml``.
+This module only reads and writes the file; :func:`replikit.fetch.artifacts.lock_study`
+does the locking: ``replikit lock <study>`` fetches every artifact whose hash is not yet
+known and records it: the final file's sha256 for files, the resolved commit for git
+repositories, and for code installed from the package index the sha256 of each
+distribution file, keyed by its file name (a wheel's bytes differ per platform, so one
+study may hold several). Fetches then check against it. The file is YAML, sorted, written
+atomically, and is meant to be committed beside ``study.yaml``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from typing import Any
 
 import yaml
 
+from replikit import paths
 from replikit.errors import ReplikitError
 from replikit.fileio import write_text
 from replikit.study import Study, load_study
 
-LOCK_FILE = "artifacts.lock"
 LOCK_VERSION = 1
 _HEADER = """\
 # Hashes of the artifacts of study {name!r} that its study.yaml does not spell out.
@@ -35,7 +36,7 @@ _HEADER = """\
 
 def lock_path(study: Study) -> Path:
     """Path of the study's lock file (which may not exist yet)."""
-    return study.dir / LOCK_FILE
+    return study.dir / paths.ARTIFACTS_LOCK
 
 
 def read_lock(study: str | Path | Study, root: str | Path = ".") -> dict[str, Any]:
@@ -99,46 +100,6 @@ def record(study: Study, name: str, entry: dict[str, Any]) -> dict[str, Any]:
         lock["artifacts"][name] = current
         write_lock(study, lock)
     return current
-
-
-def lock_study(study: str | Path | Study, names: list[str] | None = None, *,
-               root: str | Path = ".", cache_dir: str | Path | None = None,
-               dest_root: str | Path | None = None) -> dict[str, Any]:
-    """Fetch each artifact whose hash is not known yet and record it in the lock file.
-
-    Parameters
-    ----------
-    study
-        The study (name, path or loaded :class:`Study`).
-    names
-        Artifacts to lock (default: all).
-    root
-        Project folder holding ``studies/`` and ``resources/``.
-    cache_dir
-        The content-addressed cache (default: ``$REPLIKIT_CACHE`` or ``~/.cache/replikit``).
-    dest_root
-        Where fetched artifacts go (default: ``<root>/resources/<study>``).
-
-    Returns
-    -------
-    dict
-        ``{name: fetch record}`` for each artifact that was fetched to be locked.
-    """
-    from replikit.fetch.artifacts import fetch_for_lock, needs_lock
-
-    study = _as_study(study, root)
-    unknown = [n for n in names or [] if n not in study.artifacts]
-    if unknown:
-        raise ReplikitError(
-            f"unknown artifact(s) {unknown}", where=str(study.dir / "study.yaml"),
-            expected=f"one of {sorted(study.artifacts)}", fix="check the names given",
-        )
-    dest_root = Path(dest_root) if dest_root else Path(root) / "resources" / study.name
-    records = {}
-    for name in names or list(study.artifacts):
-        if needs_lock(study, name):
-            records[name] = fetch_for_lock(study, name, dest_root / name, cache_dir=cache_dir)
-    return records
 
 
 def _as_study(study: str | Path | Study, root: str | Path) -> Study:

@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 
 from replikit.errors import ReplikitError
 from replikit.fetch import lock as lockfile
+from replikit.fetch.job import Unreachable
 from replikit.fileio import read_json
 
 
@@ -107,8 +108,6 @@ def _locked_dependencies(fetch: Any, requirement: str, dist: Path) -> dict[str, 
     try:
         closure = resolve(requirement, dist)
     except ResolveUnreachable as exc:
-        from replikit.fetch.artifacts import Unreachable
-
         raise Unreachable(str(exc)) from exc
     update = {"resolved_for": requirement, "dependencies": closure}
     # The lock replaces 'dependencies' whole, so a changed requirement keeps no old entries.
@@ -129,8 +128,6 @@ def _ensure_files(folder: Path, dependencies: dict[str, dict[str, str]]) -> list
                        "--dest", work, "-r", str(requirements)]
             done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
             if done.returncode != 0:
-                from replikit.fetch.artifacts import Unreachable
-
                 raise Unreachable(f"pip could not download the locked dependencies "
                                   f"{sorted(missing)}: {_pip_error(done)}")
             for spec in missing.values():

@@ -28,19 +28,16 @@ import jinja2
 import pandas as pd
 
 from replikit import paths
-from replikit.authors.contacts import mlrc_communication_section
 from replikit.errors import ReplikitError
 from replikit.fileio import atomic_path, write_text
-from replikit.publish.exports import ReportDate, redact_text, study_contacts
-from replikit.publish.report import (
-    load_artifacts,
-    load_ledger,
-    load_runs,
-    summary_paragraph,
-    time_statement,
-    verdict_counts,
-)
-from replikit.publish.text import DASH, fmt_number, fmt_percent, markdown_table, md_escape
+from replikit.numbers import DASH, fmt_number, fmt_percent
+from replikit.publish.communication import mlrc_communication_section
+from replikit.publish.exports import redact_text, study_contacts
+from replikit.publish.report import summary_paragraph, time_statement, verdict_counts
+from replikit.publish.report.common import measured_digits
+from replikit.publish.report.environment import hardware_rows, hardware_table
+from replikit.publish.text import markdown_table, md_escape
+from replikit.results import ReportDate, Results
 from replikit.study import Study
 from replikit.vocabulary import LEVELS
 
@@ -87,7 +84,7 @@ def level_results_table(ledger: pd.DataFrame, level: str) -> pd.DataFrame:
     rows = ledger[ledger["level"] == level]
     measured = []
     for _, row in rows.iterrows():
-        digits = None if pd.isna(row["decimals"]) else int(row["decimals"]) + 2
+        digits = measured_digits(row["decimals"])
         text = fmt_number(row["mean"], digits)
         if not pd.isna(row["sd"]):
             text += f" ± {fmt_number(row['sd'], digits)}"
@@ -142,25 +139,6 @@ def compute_totals(runs: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "wall_s": sum(float(r.get("wall_s") or 0) for r in ran),
             "cpu_s": sum(float(r.get("cpu_s") or 0) for r in ran),
             "peak_mb": max(peaks) if peaks else None}
-
-
-def hardware_rows(env: dict[str, Any]) -> list[dict[str, Any]]:
-    """The declared-versus-actual hardware rows of ``env.json`` (under either key)."""
-    for key in ("declared_vs_actual", "hardware"):
-        if isinstance(env.get(key), list):
-            return env[key]
-    return []
-
-
-def hardware_table(env: dict[str, Any]) -> pd.DataFrame:
-    words = {True: "yes", False: "no", None: "not stated"}
-    rows = hardware_rows(env)
-    return pd.DataFrame({
-        "item": [r.get("item", "") for r in rows],
-        "declared (paper)": [DASH if r.get("declared") is None else r["declared"] for r in rows],
-        "actual (this study)": [DASH if r.get("actual") is None else r["actual"] for r in rows],
-        "match": [words.get(r.get("match"), str(r.get("match"))) for r in rows],
-    }, columns=["item", "declared (paper)", "actual (this study)", "match"])
 
 
 # --------------------------------------------------------------------------- bibliography
@@ -363,16 +341,11 @@ def markdown_to_latex(source: Path, target: Path) -> Path:
 
 def write_mlrc_draft(
     study: Study,
-    ledger: pd.DataFrame | str | Path,
-    runs: Iterable[dict[str, Any]] | str | Path,
-    artifacts: Iterable[dict[str, Any]] | str | Path,
-    env: dict[str, Any] | None,
+    results: Results,
     figures_dir: str | Path,
     out_dir: str | Path,
     *,
-    when: ReportDate,
     rules_markdown: str,
-    contacts_file: str | Path | None = None,
     notes_dir: str | Path | None = None,
 ) -> Path:
     """Write ``main.md``, ``main.tex``, ``references.bib`` and ``figures/`` under ``out_dir``.
@@ -381,22 +354,15 @@ def write_mlrc_draft(
     ----------
     study
         The validated study manifest.
-    ledger
-        The claims ledger (DataFrame or ``results/<study>/claims.csv``).
-    runs, artifacts
-        Run and artifact records, or the ``runs/`` and ``artifacts/`` folders.
-    env
-        The environment record (``env.json``'s contents) or None.
+    results
+        The study's results, read once (:class:`replikit.results.Results`); its ``when``
+        (the date the draft is as of) must be set, its ``contacts_file`` may be.
     figures_dir
         The report's ``figures/`` folder, holding ``matrix-*.png``.
     out_dir
         ``reports/<study>/mlrc``.
-    when
-        The date the draft is as of (:func:`replikit.publish.exports.report_date`).
     rules_markdown
         The verdict rules, in Markdown.
-    contacts_file
-        ``studies/<study>/contacts.yaml``, or None when the study keeps none.
     notes_dir
         ``studies/<study>/notes``; missing notes become "TO BE WRITTEN" markers.
 
@@ -406,15 +372,12 @@ def write_mlrc_draft(
         The path of ``main.tex``.
     """
     out = Path(out_dir)
-    ledger = load_ledger(ledger)
-    runs = load_runs(runs) if isinstance(runs, str | Path) else list(runs)
-    artifacts = (load_artifacts(artifacts) if isinstance(artifacts, str | Path)
-                 else list(artifacts))
     figures = copy_figures(figures_dir, out)
     write_text(out / "references.bib", redact_text(study, bibtex_entry(study)))
-    markdown = draft_markdown(study, ledger, runs, artifacts, dict(env or {}),
-                              read_notes(notes_dir), communication_text(study, contacts_file,
-                                                                        when),
+    when = results.when
+    markdown = draft_markdown(study, results.ledger, results.runs, results.artifacts,
+                              results.env, read_notes(notes_dir),
+                              communication_text(study, results.contacts_file, when),
                               figures, rules_markdown, when)
     source = write_text(out / "main.md", markdown)
     return markdown_to_latex(source, out / "main.tex")

@@ -12,30 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-DASH = "\u2014"
-
-
-def is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_number(value: Any, digits: int | None = None) -> str:
-    """A number with ``digits`` decimals (4 significant digits when unknown); a dash if none."""
-    if is_missing(value):
-        return DASH
-    value = float(value)
-    if digits is None:
-        return f"{value:.4g}"
-    return f"{value:.{max(int(digits), 0)}f}"
-
-
-def fmt_percent(value: Any) -> str:
-    return DASH if is_missing(value) else f"{float(value) * 100:+.2f}%"
+from replikit.numbers import DASH, is_missing
 
 
 def md_escape(text: Any) -> str:

@@ -16,11 +16,13 @@ time (its own and its child processes'), peak memory and, when the runner report
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import logging
 import os
 import platform
 import random
+import re
 import resource
 import sys
 import time
@@ -32,6 +34,7 @@ from typing import Any
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 from replikit.study import Experiment, Study
+from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,7 @@ def load_runner(study: Study, spec: str):
     """Resolve ``'<file>.py:<function>'`` (study folder) or ``'module:function'``."""
     target, _, func = spec.partition(":")
     if target.endswith(".py"):
-        module = _module_from_file(study.dir / target)
+        module = _module_from_file(study.dir, study.dir / target)
     else:
         module = importlib.import_module(target)
     runner = getattr(module, func, None)
@@ -139,31 +142,76 @@ def load_runner(study: Study, spec: str):
     return runner
 
 
-def _module_from_file(path: Path) -> ModuleType:
+def study_package_name(study_dir: Path) -> str:
+    """The module name a study folder is imported under.
+
+    Study names may hold ``-`` or ``.``, which module names may not, and a study's name must
+    not collide with a module Python already knows (``surprise``, ``bert4rec``), hence the
+    prefix.
+
+    >>> study_package_name(Path("studies/my-study.v2"))
+    'replikit_study_my_study_v2'
+    """
+    return "replikit_study_" + re.sub(r"\W", "_", Path(study_dir).name)
+
+
+def import_study(study_dir: Path) -> ModuleType:
+    """Import a study folder as a package, so its modules import each other relatively.
+
+    The package comes from the folder itself (``spec_from_file_location`` with the folder as
+    its search location), not from ``sys.path``: a study runs from wherever it lies. A folder
+    without ``__init__.py`` is imported as a namespace package. When another folder was
+    imported under the same name before, its modules are forgotten first.
+    """
+    study_dir = Path(study_dir).resolve()
+    name = study_package_name(study_dir)
+    loaded = sys.modules.get(name)
+    if loaded is not None and list(getattr(loaded, "__path__", [])) == [str(study_dir)]:
+        return loaded
+    for stale in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[stale]
+    init = study_dir / "__init__.py"
+    if init.is_file():
+        spec = importlib.util.spec_from_file_location(
+            name, init, submodule_search_locations=[str(study_dir)])
+    else:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(study_dir)]
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    try:
+        if spec.loader is not None:
+            spec.loader.exec_module(package)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return package
+
+
+def _module_from_file(study_dir: Path, path: Path) -> ModuleType:
+    """The module of a runner file, imported as a module of its study's package."""
     if not path.exists():
         raise ReplikitError("runner file not found", where=str(path),
                             fix="check the experiment's 'runner' key")
-    name = f"replikit_study_{path.parent.name}_{path.stem}".replace("-", "_")
-    if name in sys.modules:
-        return sys.modules[name]
-    # Study code may import its sibling modules (e.g. ``from models import SVD``).
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    package = import_study(study_dir)
+    relative = path.resolve().relative_to(Path(study_dir).resolve()).with_suffix("")
+    return importlib.import_module(".".join((package.__name__, *relative.parts)))
 
 
-def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> list[str]:
-    """Reasons, one per needed artifact that is not available."""
-    reasons = []
+def cause(kind: str, name: str, detail: str) -> dict[str, str]:
+    """Why a run could not run, as data the ledger and the report count by ``kind``."""
+    return {"kind": kind, "name": name, "detail": detail}
+
+
+def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]
+                      ) -> list[dict[str, str]]:
+    """One ``artifact-unavailable`` cause per needed artifact that is not available."""
+    causes = []
     for name in exp.needs:
         record = artifacts.get(name, {"status": "unavailable", "reason": "not fetched"})
         if record.get("status") != "ok":
-            reasons.append(f"artifact {name!r} unavailable: {record.get('reason')}")
-    return reasons
+            causes.append(cause(ARTIFACT_UNAVAILABLE, name, str(record.get("reason"))))
+    return causes
 
 
 def put_code_on_path(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> None:
@@ -183,15 +231,24 @@ def cuda_devices() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def missing_hardware(exp: Experiment) -> list[str]:
-    """A reason when the experiment declares GPUs and this machine has fewer."""
+def missing_hardware(exp: Experiment) -> list[dict[str, str]]:
+    """A ``needs-gpu`` cause when the experiment declares GPUs and this machine has fewer."""
     if exp.resources.gpus == 0:
         return []
     found = cuda_devices()
     if found >= exp.resources.gpus:
         return []
-    return [f"needs {exp.resources.gpus} GPU(s) (declared in its resources); "
-            f"{found} available on this machine"]
+    return [cause(NEEDS_GPU, f"{exp.resources.gpus} GPU(s)",
+                  f"{found} available on this machine")]
+
+
+def cause_text(item: dict[str, str]) -> str:
+    """The cause as the run record's one-line reason says it."""
+    if item["kind"] == ARTIFACT_UNAVAILABLE:
+        return f"artifact {item['name']!r} unavailable: {item['detail']}"
+    if item["kind"] == NEEDS_GPU:
+        return f"needs {item['name']} (declared in its resources); {item['detail']}"
+    return item["detail"]
 
 
 def execute(
@@ -215,9 +272,10 @@ def execute(
         "params": study.experiment_params(experiment_name, profile),
         "host": platform.node(), "python": platform.python_version(),
     }
-    reasons = missing_artifacts(exp, artifacts) + missing_hardware(exp)
-    if reasons:
-        record.update(status="not-run", reason="; ".join(reasons), metrics={})
+    causes = missing_artifacts(exp, artifacts) + missing_hardware(exp)
+    if causes:
+        record.update(status="not-run", reason="; ".join(cause_text(c) for c in causes),
+                      causes=causes, metrics={})
         write_json(output, record)
         return record
     context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)

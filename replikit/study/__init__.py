@@ -14,10 +14,19 @@ from replikit.study.model import (
     Study,
     Tolerance,
 )
-from replikit.study.sources import GitSource, PathSource, PypiSource, Source, UrlSource
+from replikit.study.sources import (
+    SOURCE_KINDS,
+    GitSource,
+    PathSource,
+    PypiSource,
+    Source,
+    UrlSource,
+    source_kind,
+)
 
 __all__ = [
     "Artifact", "Claim", "Deviation", "Experiment", "GitSource", "Hardware", "HardwareSpec",
     "Pair", "PathSource", "Profile", "PypiSource", "Resources", "Source", "Study", "Tolerance",
-    "UrlSource", "json_schema", "list_studies", "load_study", "study_path",
+    "SOURCE_KINDS", "UrlSource", "json_schema", "list_studies", "load_study", "source_kind",
+    "study_path",
 ]

@@ -12,13 +12,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from replikit import paths
 from replikit.errors import ReplikitError
+from replikit.paths import MANIFEST
 from replikit.study.model import Study
+from replikit.study.sources import SOURCE_KINDS
 
 # The C loader parses a large manifest ~10x faster; every workflow job loads one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-STUDIES_DIR = "studies"
-MANIFEST = "study.yaml"
 
 
 def study_path(study: str | Path, root: str | Path = ".") -> Path:
@@ -28,7 +29,7 @@ def study_path(study: str | Path, root: str | Path = ".") -> Path:
         return candidate
     if candidate.is_dir() and (candidate / MANIFEST).exists():
         return candidate / MANIFEST
-    path = Path(root) / STUDIES_DIR / str(study) / MANIFEST
+    path = Path(root) / paths.study_dir(str(study)) / MANIFEST
     if not path.exists():
         known = list_studies(root)
         raise ReplikitError(
@@ -42,7 +43,7 @@ def study_path(study: str | Path, root: str | Path = ".") -> Path:
 
 def list_studies(root: str | Path = ".") -> list[str]:
     """Names of the studies under ``<root>/studies``."""
-    base = Path(root) / STUDIES_DIR
+    base = Path(root) / paths.STUDIES
     return sorted(p.parent.name for p in base.glob(f"*/{MANIFEST}"))
 
 
@@ -85,7 +86,7 @@ def load_study(study: str | Path, root: str | Path = ".") -> Study:
 def describe_error(error: dict[str, Any], node: yaml.Node | None) -> str:
     """One line per pydantic error: key path (line), what was expected, what was found."""
     loc = [part for part in error["loc"] if not (isinstance(part, str) and part[:1].isupper())]
-    loc = [part for part in loc if part not in ("url", "git", "pypi", "path")
+    loc = [part for part in loc if part not in SOURCE_KINDS
            or not _is_tag_position(error["loc"], part)]
     key = key_path(loc)
     line = line_of(node, loc)
@@ -153,7 +154,7 @@ def _allow_single_source_shorthand(defs: dict[str, Any]) -> None:
     base = {k: v for k, v in full["properties"].items() if k != "sources"}
     required = [r for r in full.get("required", []) if r != "sources"]
     variants = [full]
-    for source in ("UrlSource", "GitSource", "PypiSource", "PathSource"):
+    for source in (model.__name__ for model in SOURCE_KINDS.values()):
         spec = defs[source]
         variants.append({
             "type": "object", "additionalProperties": False,

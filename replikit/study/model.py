@@ -17,7 +17,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from replikit.errors import ReplikitError
 from replikit.study.base import NAME, SHA256, Strict
-from replikit.study.sources import GitSource, Source
+from replikit.study.sources import SOURCE_KINDS, GitSource, Source
 from replikit.vocabulary import ClaimKind, Level
 
 
@@ -59,8 +59,7 @@ class Artifact(Strict):
     def _single_source_shorthand(cls, data: Any) -> Any:
         """Accept ``{url: ..., sha256: ...}`` as shorthand for one source."""
         if isinstance(data, dict) and "sources" not in data:
-            keys = {"url", "git", "commit", "pypi", "path", "member", "strip_header",
-                    "download_sha256", "install"}
+            keys = set().union(*(model.model_fields for model in SOURCE_KINDS.values()))
             source = {k: data[k] for k in keys if k in data}
             if source:
                 data = {k: v for k, v in data.items() if k not in keys}
@@ -111,6 +110,9 @@ class Experiment(Strict):
     needs: list[str] = Field(default_factory=list, description="Artifact names the run needs")
     seeds: list[int] = Field(min_length=1)
     resources: Resources = Field(default_factory=Resources)
+    env: NAME | None = Field(
+        None, description="The software environment its runs need under "
+        "--software-deployment-method conda: envs/<env>.yaml (default: replikit)")
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -215,6 +217,10 @@ class Deviation(Strict):
 class ReportOptions(Strict):
     title: str | None = None
     redact_emails: bool = True
+    extensions: list[NAME] = Field(
+        default_factory=list,
+        description="Extensions (replikit/ext/<name>) whose report sections the report adds, "
+                    "e.g. [recsys]")
 
 
 # --------------------------------------------------------------------------- study

@@ -70,15 +70,24 @@ class PathSource(_Source):
     path: str
 
 
-def _source_kind(value: Any) -> str | None:
-    """The tag of a source: its kind key in YAML, or its class once validated."""
+SOURCE_KINDS: dict[str, type[Strict]] = {
+    "url": UrlSource, "git": GitSource, "pypi": PypiSource, "path": PathSource,
+}
+
+
+def source_kind(value: Any) -> str | None:
+    """The kind of a source: its key in YAML, or its class once validated.
+
+    Examples
+    --------
+    >>> source_kind({"git": "https://example.org/r.git", "commit": "0" * 40})
+    'git'
+    >>> source_kind(PathSource(path="data.csv"))
+    'path'
+    """
     if isinstance(value, dict):
-        for kind in ("url", "git", "pypi", "path"):
-            if kind in value:
-                return kind
-        return None
-    kinds = {UrlSource: "url", GitSource: "git", PypiSource: "pypi", PathSource: "path"}
-    return kinds.get(type(value))
+        return next((kind for kind in SOURCE_KINDS if kind in value), None)
+    return next((kind for kind, model in SOURCE_KINDS.items() if type(value) is model), None)
 
 
 Source = Annotated[
@@ -87,7 +96,7 @@ Source = Annotated[
     | Annotated[PypiSource, Tag("pypi")]
     | Annotated[PathSource, Tag("path")],
     Discriminator(
-        _source_kind,
+        source_kind,
         custom_error_type="source_kind",
         custom_error_message="a source with one of the keys url, git, pypi or path",
     ),

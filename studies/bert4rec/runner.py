@@ -37,11 +37,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from data import load_movielens, load_original_sequences, make_split
-
 from replikit.errors import ReplikitError
 from replikit.ext.recsys.ranking import PROTOCOLS
 from replikit.ext.recsys.tuning import DEFAULT_METRIC, Budget, fit_and_test, tune
+
+from .data import load_movielens, load_original_sequences, make_split
 
 MODELS = {
     "mostpop": ("baselines", "MostPop"),
@@ -96,7 +96,7 @@ def resolve_model(name: str, *, where: str | None = None) -> type:
                             expected=" | ".join(MODELS) + " | '<module>:<Class>'",
                             found=repr(name))
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(f".{module_name}", __package__)
     except ImportError as err:
         raise ReplikitError(f"cannot import the module of model {name!r}", where=where,
                             expected=f"{module_name}.py in the study folder",
@@ -201,7 +201,7 @@ def _record(split, final, tuning, chosen, budget, timings) -> dict[str, Any]:
         "device": device,
         "extra": {
             "model": getattr(model, "name", type(model).__name__),
-            "per_user": per_user,
+            "unit": "user", "per_unit": per_user,  # paired user by user in the ledger
             "curve": curve or [],
             "budget": {**budget.to_dict(), "trials_run": len(tuning.trials) if tuning else 0},
             "best_params": dict(chosen),

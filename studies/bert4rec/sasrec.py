@@ -28,10 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-try:  # imported as a package module (tests, bench) or beside its siblings (study runner)
-    from studies.bert4rec import train as trainer
-except ImportError:  # pragma: no cover - the runner puts the study folder on sys.path
-    import train as trainer
+from . import train as trainer
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-import hyperparams
+from . import hyperparams
 
 
 def train_and_evaluate(ctx):

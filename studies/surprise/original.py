@@ -14,7 +14,7 @@ the pinned release and the record says which files produced them.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import random
 import sys
 import time
@@ -35,8 +35,8 @@ ALGORITHMS = (
 #: Built-in reader names of Surprise, one per dataset artifact of the study.
 READERS = {"ml-100k": "ml-100k", "ml-1m": "ml-1m"}
 
-#: The string that stands for the run's seed among an algorithm's keyword arguments.
-SEED_PLACEHOLDER = "seed"
+#: The algorithms the benchmark builds with ``random_state``: they get the run's seed.
+SEEDED = ("SVD", "SVDpp", "NMF", "CoClustering")
 
 
 def cross_validate_original(ctx) -> dict[str, Any]:
@@ -46,9 +46,9 @@ def cross_validate_original(ctx) -> dict[str, Any]:
     ----------
     ctx : replikit.run.harness.RunContext
         ``ctx.params`` holds ``algorithm`` (a Surprise class name), ``kwargs`` (its keyword
-        arguments; the value ``"seed"`` means ``ctx.seed``), ``dataset`` (``ml-100k`` or
-        ``ml-1m``, also the artifact's name) and ``folds``. ``ctx.seed`` seeds the global
-        generators and the fold split.
+        arguments), ``dataset`` (``ml-100k`` or ``ml-1m``, also the artifact's name) and
+        ``folds``. ``ctx.seed`` seeds the global generators, the fold split and, for the
+        :data:`SEEDED` algorithms, the model's ``random_state``.
 
     Returns
     -------
@@ -65,7 +65,7 @@ def cross_validate_original(ctx) -> dict[str, Any]:
     where = f"studies/surprise/study.yaml: experiments.{ctx.experiment_name}.params"
     _check_choice("algorithm", algorithm, ALGORITHMS, where)
     _check_choice("dataset", dataset, tuple(READERS), where)
-    kwargs = resolve_kwargs(params.get("kwargs") or {}, ctx.seed)
+    kwargs = resolve_kwargs(algorithm, params.get("kwargs") or {}, ctx.seed)
 
     site = ctx.artifact("scikit-surprise")
     surprise = import_pinned_surprise(site)
@@ -111,15 +111,18 @@ def cross_validate_original(ctx) -> dict[str, Any]:
     }
 
 
-def resolve_kwargs(kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Replace the placeholder ``"seed"`` among keyword-argument values by the run's seed.
+def resolve_kwargs(algorithm: str, kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The algorithm's keyword arguments: a :data:`SEEDED` one gets ``random_state=seed``.
 
     Examples
     --------
-    >>> resolve_kwargs({"random_state": "seed", "cache_ratings": True}, 3)
+    >>> resolve_kwargs("SVDpp", {"cache_ratings": True}, 3)
     {'random_state': 3, 'cache_ratings': True}
+    >>> resolve_kwargs("SlopeOne", {}, 3)
+    {}
     """
-    return {key: seed if value == SEED_PLACEHOLDER else value for key, value in kwargs.items()}
+    seeded = {"random_state": seed} if algorithm in SEEDED else {}
+    return {**seeded, **kwargs}
 
 
 def import_pinned_surprise(site: Path) -> ModuleType:
@@ -149,9 +152,7 @@ def import_pinned_surprise(site: Path) -> ModuleType:
         )
     loaded = sys.modules.get("surprise")
     if loaded is None:
-        sys.path.insert(0, str(site))
-        importlib.invalidate_caches()
-        loaded = importlib.import_module("surprise")
+        loaded = _import_package("surprise", site / "surprise")
     location = Path(loaded.__file__).resolve()
     if not location.is_relative_to(site):
         raise ReplikitError(
@@ -161,6 +162,20 @@ def import_pinned_surprise(site: Path) -> ModuleType:
                 "pinned copy is the first one imported",
         )
     return loaded
+
+
+def _import_package(name: str, folder: Path) -> ModuleType:
+    """Import the package in ``folder`` as ``name``, without putting its parent on sys.path."""
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    try:
+        spec.loader.exec_module(package)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return package
 
 
 def _check_choice(key: str, value: Any, allowed: tuple[str, ...], where: str) -> None:

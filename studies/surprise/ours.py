@@ -10,39 +10,14 @@ and recorded apart as ``extra.compile_s``.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from replikit.errors import ReplikitError
 
-
-def study_module(stem: str) -> ModuleType:
-    """Import a sibling module of this study folder under a name no other study uses.
-
-    The name (``replikit_study_surprise_<stem>``) is the one the run harness gives runner
-    files, so a module is never loaded twice, and a ``models.py`` of another study cannot
-    shadow ours.
-    """
-    name = f"replikit_study_surprise_{stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{stem}.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-folds = study_module("folds")
-metrics = study_module("metrics")
-models = study_module("models")
-ratings = study_module("ratings")
+from . import folds, metrics, models, ratings
 
 
 def cross_validate_ours(ctx) -> dict[str, Any]:
@@ -53,7 +28,8 @@ def cross_validate_ours(ctx) -> dict[str, Any]:
     ctx : replikit.run.harness.RunContext
         ``ctx.params``: ``algorithm`` (``SVD``, ``BaselineOnly`` or ``NormalPredictor``),
         ``dataset`` (the artifact's name, ``ml-100k`` or ``ml-1m``), ``folds`` (default 5),
-        optional ``kwargs`` for the model (the value ``"seed"`` means ``ctx.seed``).
+        optional ``kwargs`` for the model (SVD and NormalPredictor get ``ctx.seed`` as
+        ``random_state`` unless they name one).
 
     Returns
     -------
@@ -85,9 +61,9 @@ def cross_validate_ours(ctx) -> dict[str, Any]:
 
 
 def resolve_model_kwargs(algorithm: str, kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Keyword arguments for the model: ``"seed"`` values become ``seed``, and a model that
-    takes a ``random_state`` gets the run's seed unless one is given."""
-    resolved = {key: seed if value == "seed" else value for key, value in kwargs.items()}
+    """Keyword arguments for the model: one that takes a ``random_state`` gets the run's
+    seed unless one is given."""
+    resolved = dict(kwargs)
     if algorithm in ("SVD", "NormalPredictor"):
         resolved.setdefault("random_state", seed)
     return resolved

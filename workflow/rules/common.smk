@@ -72,6 +72,11 @@ def get_study_code(wildcards):
     return rk.study_code(wildcards.study)
 
 
+def get_run_env(wildcards):
+    """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml."""
+    return rk.run_env(wildcards.study, wildcards.experiment, Path(workflow.basedir, "envs"))
+
+
 def get_run_records(wildcards):
     return rk.run_records(wildcards.study)
 
@@ -90,6 +95,6 @@ def get_threads(wildcards):
 
 
 def print_verdicts(study_name):
-    from replikit.evaluate.ledger import print_status
+    from replikit.cli.status import print_status
 
     print_status(study_name)

@@ -6,6 +6,7 @@ rule build_ledger:
         manifest="studies/{study}/study.yaml",
     output:
         ledger="results/{study}/claims.csv",
+        samples="results/{study}/samples.csv",
     conda:
         "../../envs/replikit.yaml"
     log:

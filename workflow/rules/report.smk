@@ -2,6 +2,7 @@ rule write_report_source:
     """The Quarto source, its figures and tables; it renders precomputed results only."""
     input:
         ledger="results/{study}/claims.csv",
+        samples="results/{study}/samples.csv",
         runs=get_run_records,
         artifacts=get_artifact_records,
         env="results/{study}/env.json",
@@ -63,6 +64,7 @@ rule write_mlrc_draft:
     """The ML Reproducibility Challenge paper draft: LaTeX through pandoc, from the same results."""
     input:
         ledger="results/{study}/claims.csv",
+        samples="results/{study}/samples.csv",
         runs=get_run_records,
         artifacts=get_artifact_records,
         env="results/{study}/env.json",

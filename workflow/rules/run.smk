@@ -8,7 +8,7 @@ rule run_experiment:
     params:
         experiment=get_experiment_params,
     conda:
-        "../../envs/replikit.yaml"
+        get_run_env
     log:
         "logs/{study}/runs/{experiment}/seed={seed}.log",
     benchmark:

@@ -1,6 +1,8 @@
-"""Snakemake script: turn run records into the claims ledger (see replikit.evaluate.ledger)."""
+"""Snakemake script: turn run records into the claims ledger and its measurements file."""
 
-from replikit.evaluate.ledger import build_ledger, hardware_comparability, write_ledger
+from replikit.evaluate.claims_table import write_ledger
+from replikit.evaluate.ledger import build_ledger, hardware_comparability
+from replikit.evaluate.samples import measurement_samples, write_samples
 from replikit.fileio import read_json
 from replikit.workflow import script_logging, study
 
@@ -12,3 +14,4 @@ with script_logging(snakemake.log[0]):
         hardware_comparable=comparable, hardware_note=note,
     )
     write_ledger(ledger, snakemake.output.ledger)
+    write_samples(measurement_samples(ledger, records), snakemake.output.samples)

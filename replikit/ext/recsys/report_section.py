@@ -391,3 +391,8 @@ def _reorder_text(reorder: pd.DataFrame, source: str, markdown_table) -> str:
                    for r in flips.itertuples()) + ".")
     return head + markdown_table(_rounded(reorder, 3), f"Model order per protocol. Source: "
                                  f"`{source}`.") + "\n\n" + verdict
+
+
+#: The sections this extension adds to the report of a study that names it
+#: (``report: {extensions: [recsys]}``), for :mod:`replikit.publish.report.sections`.
+SECTIONS = {"ranking": ranking_section}

@@ -1,0 +1,60 @@
+"""``replikit new | validate | list | schema``: starting and checking study manifests."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+
+from replikit.study import json_schema, list_studies, load_study
+from replikit.study.scaffold import scaffold_study
+
+GUIDE = "docs/writing-a-study.md"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    for name in args.studies or list_studies(args.root):
+        study = load_study(name, args.root)
+        print(f"{study.name}: ok ({len(study.claims)} claims, "
+              f"{len(study.experiments)} experiments, {len(study.artifacts)} artifacts)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in list_studies(args.root):
+        study = load_study(name, args.root)
+        print(f"{name:<16} {study.paper.venue:<40} {study.paper.title}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    folder = scaffold_study(args.name, Path(args.root), title=args.title, year=args.year)
+    print(f"created {folder}/ from templates/study/; next: edit study.yaml, then "
+          f"'replikit validate {args.name}' and 'snakemake -n study={args.name}'")
+    print(f"the guide to writing a study: {GUIDE}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check study manifests against the schema")
+    p.add_argument("studies", nargs="*", help="study names (default: all)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("list", help="list the studies")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("new", help="start a study from templates/study/")
+    p.add_argument("name", help="folder name under studies/")
+    p.add_argument("--title", default="Title of the paper", help="the paper's title")
+    p.add_argument("--year", type=int, default=dt.date.today().year,
+                   help="the paper's year (default: this year)")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("schema", help="print the manifest's JSON Schema")
+    p.set_defaults(func=cmd_schema)

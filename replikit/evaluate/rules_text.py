@@ -1,0 +1,86 @@
+"""The verdict rules in prose, as the report prints them (the code is :mod:`.verdicts`).
+
+tests/test_verdicts.py walks the same cases through the functions of
+:mod:`replikit.evaluate.verdicts` that this text describes.
+"""
+
+from __future__ import annotations
+
+from replikit.evaluate.verdicts import DEFAULT_ALPHA, DEFAULT_POWER
+from replikit.numbers import fmt_share
+
+_RULES_TEMPLATE = """\
+Every claim is judged separately at each level it declares (re-run, re-implement,
+generalize), with one of five verdicts: **reproduced**, **partially reproduced**,
+**inconclusive**, **not reproduced**, **not run**. The significance level is
+α = {alpha}; confidence intervals are two-sided t intervals at {confidence}; seed counts
+for unsettled cases are planned for {power} power.
+
+**The sample.** When an experiment ran with several seeds, the sample is one value per
+seed: that run's aggregate metric. When it ran with one seed, a value or time claim is
+judged on that run's aggregate alone (n = 1): with the paper's own seed, data and folds the
+run is deterministic, so its fold average *is* the number to compare, and the spread over
+folds (shown in the report) says nothing about whether re-running reproduces it. A
+comparison with one seed on each side pairs the two runs fold by fold, when both record
+per-fold values whose mean equals their aggregate. Declared seeds whose runs are missing are named
+in the reason; runs of seeds the study does not declare are ignored.
+
+**The band.** A value or time claim is checked against the band
+reported ± (tolerance + ½ unit of the last printed digit). The tolerance is the study's
+declared one (the larger of its absolute and relative forms); the half unit is added
+because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.9445).
+
+**Value claims.**
+
+1. *n = 1, or no variation across the sample* (point rule): **reproduced** when the
+   measured value lies inside the band, **not reproduced** when it lies outside. No test is
+   possible, and the reason says so.
+2. **Reproduced** when equivalence to the band is shown: two one-sided t-tests (TOST)
+   against its edges, each at α = {alpha}.
+3. **Not reproduced** when the difference from the reported value is significant (one-sample
+   t-test, p < {alpha}) and the {confidence} CI of the mean lies entirely outside the band.
+4. **Partially reproduced** when the mean lies inside the band but equivalence is not shown.
+   The reason gives about how many seeds (or folds) would show it if the spread stayed as
+   observed (one-sided t-test power against the nearer edge).
+5. **Inconclusive — more seeds needed** otherwise: the mean lies outside the band but its
+   CI overlaps the band. The reason gives about how many seeds would settle it.
+
+**Time claims** follow the value rules on the measured seconds (a run faster than the band
+is outside it just as a slower one is: the claim is the number). When the hardware used does
+not match the paper's declared hardware, the verdict stands but the reason says that the
+times are indicative only, and why.
+
+**Comparison claims** ("a beats b"; better means higher or lower as the claim declares) pair
+a's and b's values seed by seed (fold by fold for one seed), or unit by unit (item by item,
+say) where the runs record per-unit scores (each unit's score averaged over the seeds), and
+apply a two-sided paired t-test. The p-values of all the study's comparisons are corrected
+together with the Holm–Bonferroni method.
+
+1. **Reproduced** when the corrected p < {alpha} and a is better in the claimed direction.
+2. **Not reproduced** when the corrected p < {alpha} and a is worse.
+3. **Inconclusive** otherwise; the reason gives about how many pairs would settle the
+   direction (two-sided, at α divided by the number of comparisons).
+4. With one pair, or no variation in the differences, the point rule decides: reproduced
+   when a is better, not reproduced otherwise.
+
+The mean difference with its CI, Cohen's d_z (mean difference over the standard deviation of
+the differences) with an exact noncentral-t CI, and a Wilcoxon signed-rank p-value are
+reported beside each comparison.
+
+**Not run** is given when a level's runs are missing or could not run; the reason is the
+runs' own (for example an artifact that could not be fetched offline).
+"""
+
+
+def render_rules(alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> str:
+    """The verdict rules as Markdown paragraphs and lists, with the study's alpha filled in.
+
+    The text has no heading of its own, so the report can place it under its own.
+    """
+    if not 0 < alpha < 1 or not 0 < power < 1:
+        raise ValueError(f"alpha and power must lie in (0, 1), got {alpha} and {power}")
+    return _RULES_TEMPLATE.format(alpha=f"{alpha:g}", confidence=fmt_share(1 - alpha),
+                                  power=fmt_share(power))
+
+
+RULES_MARKDOWN = render_rules()

@@ -1,0 +1,118 @@
+"""The ``pypi`` source kind: a pinned distribution, downloaded by pip through its configured index.
+
+With ``member``, one file from inside the distribution is the artifact. Without it, the
+distribution itself is: placed as a file, or with ``install: true`` installed with its
+locked dependency closure into ``<dest>/site`` (:mod:`replikit.fetch.resolve`). A wheel's
+bytes differ per platform, so a distribution is checked against the hashes of
+``artifacts.lock``, keyed by file name, and an unknown one is recorded there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pooch
+
+from replikit.fetch import lock as lockfile
+from replikit.fetch import resolve
+from replikit.fetch.cache import Cache, place
+from replikit.fetch.job import FetchJob, Unreachable, mismatch
+from replikit.study import PypiSource
+
+
+def fetch_pypi(job: FetchJob, source: PypiSource, expected: str | None) -> dict[str, Any]:
+    dist, from_cache = _distribution(job.cache, source.pypi)
+    dist_sha = pooch.file_hash(str(dist), alg="sha256")
+    distribution = {"file": dist.name, "sha256": dist_sha}
+    if source.member or source.strip_header:
+        with job.cache.scratch() as work:
+            result = job.take_member(dist, source, work, expected)
+        return {**result, "distribution": distribution, "from_cache": from_cache}
+    distribution["locked"] = _check_distribution(job, dist, dist_sha)
+    if source.install:
+        installed = resolve.install_with_dependencies(
+            job, source.pypi, dist, dist_sha, job.cache.root / "pypi")
+        return {**installed, "sha256": dist_sha, "distribution": distribution,
+                "size_bytes": dist.stat().st_size, "from_cache": from_cache}
+    path = place(dist, job.dest_dir / dist.name)
+    return {"path": str(path), "sha256": dist_sha, "distribution": distribution,
+            "size_bytes": path.stat().st_size, "from_cache": from_cache}
+def _check_distribution(job: FetchJob, dist: Path, got: str) -> bool:
+    """Check a distribution file against the manifest or the lock; record an unknown one.
+
+    Returns whether the file's hash was already known (False: recorded now).
+    """
+    known = job.artifact.sha256 or job.lock.get("distributions", {}).get(dist.name)
+    if known and known != got:
+        dist.unlink(missing_ok=True)
+        raise mismatch(f"distribution {dist.name} of artifact {job.name!r}", known, got)
+    if known:
+        return True
+    if not job.locking:
+        lockfile.record(job.study, job.name, {"distributions": {dist.name: got}})
+    return False
+
+
+def _distribution(cache: Cache, requirement: str) -> tuple[Path, bool]:
+    """The distribution file of a pinned requirement, and whether the cache already had it.
+
+    A cached file is used when it suits this interpreter; otherwise ``pip download`` fetches
+    it through pip's configured index (so ``PIP_INDEX_URL`` and pip.conf are respected).
+    """
+    folder = cache.root / "pypi"
+    cached = _cached_distribution(folder, requirement)
+    if cached is not None:
+        return cached, True
+    with cache.scratch() as work:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps",
+                   "--disable-pip-version-check", "--progress-bar", "off",
+                   "--dest", str(work), requirement]
+        done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
+        files = [p for p in work.iterdir() if p.is_file()]
+        if done.returncode != 0 or len(files) != 1:
+            raise Unreachable(f"pip could not download {requirement}: {_pip_error(done)}")
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / files[0].name
+        os.chmod(files[0], 0o444)
+        os.replace(files[0], target)
+    return target, False
+
+
+def _cached_distribution(folder: Path, requirement: str) -> Path | None:
+    """A cached wheel (or sdist) of ``name==version`` that this interpreter can use."""
+    from packaging.tags import sys_tags
+    from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
+
+    if not folder.is_dir():
+        return None
+    name, version = requirement.split("==")
+    wanted = (canonicalize_name(name), version)
+    priority = {tag: rank for rank, tag in enumerate(sys_tags())}
+    best: tuple[int, Path] | None = None
+    for path in folder.iterdir():
+        with contextlib.suppress(ValueError):
+            if path.suffix == ".whl":
+                dist_name, dist_version, _, tags = parse_wheel_filename(path.name)
+                rank = min((priority[t] for t in tags if t in priority), default=None)
+            else:
+                dist_name, dist_version = parse_sdist_filename(path.name)
+                rank = len(priority)  # an sdist only when no wheel fits
+            if (dist_name, str(dist_version)) == wanted and rank is not None and (
+                    best is None or rank < best[0]):
+                best = (rank, path)
+    return best[1] if best else None
+
+
+def _pip_error(done: subprocess.CompletedProcess[str]) -> str:
+    lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR")]
+    return (errors or lines or [f"exit status {done.returncode}"])[-1]
+
+
+def _quiet_env() -> dict[str, str]:
+    return {**os.environ, "PIP_NO_INPUT": "1", "PYTHONWARNINGS": "ignore"}

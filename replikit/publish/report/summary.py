@@ -1,0 +1,134 @@
+"""The summary section: what was checked and what came out, the counts and the matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from replikit.numbers import DASH
+from replikit.publish import figures
+from replikit.publish.report.common import plural, write_csv, yes_no
+from replikit.publish.text import code_span, markdown_table, md_escape
+from replikit.results import Results
+from replikit.study import Study
+from replikit.vocabulary import (
+    ARTIFACT_UNAVAILABLE,
+    LEVELS,
+    NEEDS_GPU,
+    NOT_REPRODUCED,
+    NOT_RUN,
+    VERDICTS,
+)
+
+
+def verdict_counts(ledger: pd.DataFrame) -> pd.DataFrame:
+    """How many claim-level checks got each verdict, per level and in total (a tally)."""
+    levels = [lv for lv in LEVELS if lv in set(ledger["level"])]
+    levels += sorted(set(ledger["level"]) - set(levels))
+    table = pd.crosstab(ledger["level"], ledger["verdict"]).reindex(
+        index=levels, columns=list(VERDICTS), fill_value=0)
+    table.loc["all levels"] = table.sum()
+    table["checks"] = table.sum(axis=1)
+    table.index.name = "level"
+    return table.reset_index()
+
+
+def summary_paragraph(study: Study, ledger: pd.DataFrame) -> str:
+    """One paragraph a busy reader can trust: what was checked and what came out, per level.
+
+    Every number in it is a count of ledger rows (also in ``tables/verdict_counts.csv``).
+    """
+    n_claims = ledger["claim_id"].nunique()
+    parts = [f"We checked {plural(n_claims, 'claim')} of *{md_escape(study.paper.title)}* "
+             f"({md_escape(study.paper.venue)}) in {plural(len(ledger), 'check')} "
+             "(one per claim and level)."]
+    for level in [lv for lv in LEVELS if lv in set(ledger["level"])]:
+        rows = ledger[ledger["level"] == level]
+        counts = rows["verdict"].value_counts()
+        said = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v, 0))
+        parts.append(f"At the {level} level ({plural(len(rows), 'check')}): {said}.")
+    failed = ledger.loc[ledger["verdict"] == NOT_REPRODUCED, "claim_id"].unique().tolist()
+    if failed:
+        shown = ", ".join(f"`{c}`" for c in failed[:6]) + (" and others" if len(failed) > 6
+                                                          else "")
+        parts.append(f"Not reproduced at one level or more: {shown} "
+                     f"({plural(len(failed), 'claim')}).")
+    not_run = ledger[ledger["verdict"] == NOT_RUN]
+    if len(not_run):
+        causes = not_run_causes(not_run)
+        said = "; ".join(f"{n} because {md_escape(cause)}" for cause, n in causes[:3])
+        several = sum(n for _, n in causes) > len(not_run)
+        parts.append(f"{plural(len(not_run), 'check')} could not run"
+                     + (" (some for more than one reason)" if several else "")
+                     + f": {said}" + ("; and for other reasons." if len(causes) > 3 else "."))
+    times = ledger[ledger["kind"] == "time"]
+    if len(times):
+        comparable = sum(yes_no(v) == "yes" for v in times["comparable"])
+        parts.append(f"Of {plural(len(times), 'time check')}, {comparable} "
+                     f"{'is' if comparable == 1 else 'are'} comparable with the paper's "
+                     "hardware; the others are indicative only.")
+    return " ".join(parts)
+
+
+def _cause_words(cause: dict[str, str]) -> str:
+    """A cause of "not run" (``{kind, name, detail}`` from the run record) in words."""
+    if cause["kind"] == ARTIFACT_UNAVAILABLE:
+        return f"artifact '{cause['name']}' is unavailable ({cause['detail']})"
+    if cause["kind"] == NEEDS_GPU:
+        return f"needs {cause['name']} (declared in its resources)"
+    return cause["detail"] or cause["kind"]
+
+
+def not_run_causes(rows: pd.DataFrame) -> list[tuple[str, int]]:
+    """The distinct causes behind "not run" checks, most frequent first.
+
+    Each check counts each of its causes (keyed by kind and name) once, however many of
+    its experiments and seeds it stopped; a check that recorded none counts its reason.
+
+    >>> frame = pd.DataFrame({"reason": ["x", "y"], "causes": [
+    ...     [{"kind": "needs-gpu", "name": "1 GPU(s)", "detail": "0 available"}],
+    ...     [{"kind": "needs-gpu", "name": "1 GPU(s)", "detail": "0 available"}]]})
+    >>> not_run_causes(frame)
+    [('needs 1 GPU(s) (declared in its resources)', 2)]
+    """
+    counts: dict[tuple[str, str], int] = {}
+    words: dict[tuple[str, str], str] = {}
+    for reason, causes in zip(rows["reason"], rows["causes"], strict=True):
+        keys = {}
+        for cause in causes or []:
+            keys.setdefault((cause["kind"], cause["name"]), _cause_words(cause))
+        if not keys:
+            keys[("reason", str(reason))] = str(reason) or "no reason recorded"
+        for key, said in keys.items():
+            counts[key] = counts.get(key, 0) + 1
+            words.setdefault(key, said)
+    return sorted(((words[k], n) for k, n in counts.items()), key=lambda item: (-item[1],
+                                                                                item[0]))
+
+
+def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
+    ledger = results.ledger
+    tables = out / "tables"
+    matrix = figures.verdict_matrix(ledger)
+    counts = verdict_counts(ledger)
+    matrix_md = matrix.reset_index()
+    matrix_md["claim_id"] = [code_span(c) for c in matrix_md["claim_id"]]
+    matrix_md = matrix_md.map(lambda v: v if v != "" else DASH)
+    sources = {
+        "ledger": write_csv(ledger, tables / "ledger.csv"),
+        "counts": write_csv(counts, tables / "verdict_counts.csv"),
+        "matrix": write_csv(matrix.reset_index(), tables / "verdict_matrix.csv"),
+        "samples": write_csv(results.samples, tables / "measurements.csv"),
+    }
+    return {
+        "sources": sources,
+        "verdict_summary": summary_paragraph(study, ledger),
+        "counts_table": markdown_table(counts, f"Verdicts per level. Source: "
+                                       f"`{sources['counts']}`.",
+                                       ["l"] + ["r"] * (len(counts.columns) - 1)),
+        "matrix_table": markdown_table(matrix_md, f"The verification matrix. Source: "
+                                       f"`{sources['matrix']}`."),
+        "levels_text": ", ".join(lv for lv in LEVELS if lv in set(ledger["level"])),
+    }

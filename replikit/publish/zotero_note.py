@@ -1,0 +1,49 @@
+"""The note a ``replikit zotero push`` leaves on the paper's item: outcome and verdict table.
+
+An HTML fragment, as Zotero stores notes; every value from the ledger is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections import Counter
+
+from replikit.vocabulary import NOT_REPRODUCED, NOT_RUN, REPRODUCED
+
+
+def study_outcome(rows: list[dict[str, str]]) -> str:
+    """``reproduced``, ``partial``, ``not-reproduced`` or ``not-run``, from the ledger.
+
+    Claims not run do not count. Every assessed claim reproduced gives ``reproduced``; none
+    reproduced (not even partially) gives ``not-reproduced``; anything between, ``partial``.
+    """
+    verdicts = [r["verdict"].strip().lower() for r in rows]
+    assessed = [v for v in verdicts if not v.startswith(NOT_RUN)]
+    if not assessed:
+        return "not-run"
+    if all(v == REPRODUCED for v in assessed):
+        return "reproduced"
+    if all(v == NOT_REPRODUCED for v in assessed):
+        return "not-reproduced"
+    return "partial"
+
+
+def verdict_note_html(study_name: str, title: str, rows: list[dict[str, str]],
+                      report_url: str | None, today: dt.date) -> str:
+    """The child note: outcome, verdict counts, the table per claim and level, the link."""
+    esc = html.escape
+    counts = ", ".join(f"{esc(v)}: {n}" for v, n in sorted(Counter(
+        r["verdict"] for r in rows).items()))
+    head = (f"<h1>Reproducibility study: {esc(title)}</h1>"
+            f"<p>Study <code>{esc(study_name)}</code>, updated {today}. Outcome: "
+            f"<b>{esc(study_outcome(rows))}</b> ({counts}).</p>")
+    link = (f'<p>Report: <a href="{esc(report_url, quote=True)}">{esc(report_url)}</a></p>'
+            if report_url else "<p>The PDF report is attached to this item.</p>")
+    cells = ["claim_id", "level", "metric", "reported", "mean", "sd", "n", "verdict"]
+    table = ["<table><tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]
+    for row in rows:
+        table.append("<tr>" + "".join(f"<td>{esc(row.get(c, ''))}</td>" for c in cells)
+                     + "</tr>")
+    table.append("</table>")
+    return head + link + "".join(table)
