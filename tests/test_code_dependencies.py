@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from replikit.errors import ReplikitError
-from replikit.fetch.artifacts import fetch_artifact
-from replikit.fetch.lock import lock_study, read_lock, record
+from replikit.fetch.artifacts import fetch_artifact, lock_study
+from replikit.fetch.lock import read_lock, record
 from replikit.study import load_study
 from tests._fetch_helpers import (  # noqa: F401 - pytest fixture
     build_wheel,
