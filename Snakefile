@@ -5,6 +5,11 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+# Snakemake's own loader would expand an alias bomb; parse the config bounded first.
+from replikit.safe_yaml import load_file as check_yaml_file
+
+check_yaml_file("workflow/config.yaml")
+
 
 configfile: "workflow/config.yaml"
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from replikit.errors import ReplikitError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
@@ -53,5 +55,12 @@ def write_json(target: str | os.PathLike[str], data: Any) -> Path:
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file written by :func:`write_json`."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """Read a JSON file written by :func:`write_json`; a damaged one is a ReplikitError."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        line = f": line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ReplikitError(
+            "is not readable JSON (cut short or edited by hand?)", where=f"{path}{line}",
+            found=str(exc).splitlines()[0][:160],
+            fix="delete it; the workflow makes it again on its next run") from exc

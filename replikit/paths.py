@@ -68,6 +68,11 @@ def env_record(study: str) -> Path:
     return RESULTS / study / "env.json"
 
 
+def audit(study: str) -> Path:
+    """Findings of ``replikit audit`` on the study's original code."""
+    return RESULTS / study / "audit.json"
+
+
 def ledger(study: str) -> Path:
     return RESULTS / study / "claims.csv"
 
@@ -83,6 +88,16 @@ def report(study: str, fmt: str) -> Path:
 
 def mlrc_draft(study: str) -> Path:
     return REPORTS / study / "mlrc" / "main.tex"
+
+
+LAST_GOOD = ".last-good"
+
+
+def last_good(output: str | Path) -> Path:
+    """Where a workflow job keeps a copy of its output once it succeeds: a failing rerun
+    (whose outputs Snakemake deletes) never takes the last good result with it."""
+    output = Path(output)
+    return output.parent / LAST_GOOD / output.name
 
 
 def templates(kind: str) -> Path:

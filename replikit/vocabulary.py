@@ -31,4 +31,6 @@ ARTIFACT_UNAVAILABLE = "artifact-unavailable"   # name: the artifact
 NEEDS_GPU = "needs-gpu"                         # name: the GPUs the experiment declares
 NO_RUN_RECORD = "no-run-record"                 # name: the experiment
 RUN_FAILED = "run-failed"                       # name: the experiment (a record without causes)
-CAUSE_KINDS: tuple[str, ...] = (ARTIFACT_UNAVAILABLE, NEEDS_GPU, NO_RUN_RECORD, RUN_FAILED)
+TIME_LIMIT = "time-limit"                       # name: the declared resources.runtime
+CAUSE_KINDS: tuple[str, ...] = (ARTIFACT_UNAVAILABLE, NEEDS_GPU, NO_RUN_RECORD, RUN_FAILED,
+                                TIME_LIMIT)

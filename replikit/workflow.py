@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from replikit import paths
-from replikit.errors import ReplikitError
+from replikit.errors import ReplikitError, first_line
 from replikit.study import Study, load_study
 
 if TYPE_CHECKING:
@@ -59,9 +60,9 @@ def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = Non
     Snakemake parses the Snakefile before it hands the targets to the workflow, so the
     targets cannot be read at parse time. Instead the workflow object's class is given a
     ``dag_settings`` setter that, when Snakemake assigns the settings, moves ``key=value``
-    targets into ``config`` and then calls ``on_config`` (e.g. to check that the study exists,
-    which only then is known). Rules must therefore read ``config`` in input functions or
-    lambdas, never at parse time.
+    targets into ``config`` and then calls ``on_config(config, settings)`` (e.g. to check
+    that the study exists, which only then is known). Rules must therefore read ``config``
+    in input functions or lambdas, never at parse time.
     """
     base = type(workflow)
 
@@ -77,7 +78,7 @@ def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = Non
                 config.update(updates)
                 settings.targets = frozenset(remaining)
                 if on_config is not None:
-                    on_config(config)
+                    on_config(config, settings)
             self.__dict__["_shortform_dag_settings"] = settings
 
     ShortformWorkflow.__name__ = base.__name__
@@ -210,6 +211,35 @@ def optional_file(value: str | list[str]) -> str | None:
     return value[0] if value else None
 
 
+def records_to_redo(study_name: str) -> list[str]:
+    """Records the next run makes again: artifacts recorded unavailable, unreadable records.
+
+    An artifact that could not be fetched is tried again by every run (its source may be
+    back), and the runs that need it follow; a record that is not a readable JSON mapping
+    (cut short, edited by hand) is made again instead of failing the ledger. The workflow
+    hands these paths to Snakemake as ``--forcerun`` targets, so ``snakemake -n`` shows them.
+    """
+    import json
+
+    records = [Path(p) for p in artifact_records(study_name) + run_records(study_name)]
+    redo = []
+    for path in records:
+        if not path.exists():
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("not a mapping")
+        except (ValueError, OSError):
+            logging.getLogger(__name__).warning("%s is unreadable; it is made again", path)
+            redo.append(str(path))
+            continue
+        unavailable = path.parent.name == "artifacts" and record.get("status") != "ok"
+        if "status" not in record or unavailable:
+            redo.append(str(path))
+    return redo
+
+
 @contextlib.contextmanager
 def script_logging(log_path: str | Path) -> Iterator[logging.Logger]:
     """Send a workflow script's logging, stdout and stderr to its Snakemake log file."""
@@ -229,6 +259,58 @@ def script_logging(log_path: str | Path) -> Iterator[logging.Logger]:
             finally:
                 root.removeHandler(handler)
                 sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def job(smk: Any) -> Iterator[logging.Logger]:
+    """The frame of every workflow script: its log, one clean block per failure, last good copies.
+
+    A :class:`ReplikitError` prints as one block naming the rule, its wildcards (study,
+    experiment, seed, artifact), the file and the fix, with no Python traceback; another
+    exception prints one line saying where its traceback is (the rule's log). Either way the
+    job exits 1 and the last good copy of each output (:func:`replikit.paths.last_good`) is
+    named. On success each output is copied there.
+    """
+    log_path = smk.log[0]
+    try:
+        with script_logging(log_path) as log:
+            yield log
+    except ReplikitError as error:
+        _print_failure(smk, str(error), log_path)
+        raise SystemExit(1) from None
+    except Exception as error:  # noqa: BLE001 (any other error: traceback kept in the log)
+        _print_failure(smk, f"unexpected {type(error).__name__}: {first_line(error)}\n"
+                       f"  the traceback is in {log_path}", log_path)
+        raise SystemExit(1) from None
+    keep_last_good(smk.output)
+
+
+def job_label(smk: Any) -> str:
+    """``run_experiment (study tiny, experiment mean, seed 0)``."""
+    wildcards = ", ".join(f"{key} {value}" for key, value in smk.wildcards.items())
+    return f"{smk.rule} ({wildcards})" if wildcards else str(smk.rule)
+
+
+def keep_last_good(outputs: Iterable[str]) -> None:
+    """Copy each output (file or folder) to its :func:`replikit.paths.last_good` place."""
+    for output in map(Path, outputs):
+        kept = paths.last_good(output)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        if output.is_dir():
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(output, kept)
+        elif output.is_file():
+            shutil.copy2(output, kept)
+
+
+def _print_failure(smk: Any, message: str, log_path: str) -> None:
+    kept = [str(paths.last_good(o)) for o in smk.output if paths.last_good(o).exists()]
+    lines = [f"replikit: {job_label(smk)} failed", *(f"  {line}" for line in
+                                                     message.splitlines())]
+    if kept:
+        lines.append(f"  the last good result is kept: {', '.join(kept)}")
+    lines.append(f"  log: {log_path}")
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def results_of(smk: Any) -> Results:

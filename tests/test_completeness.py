@@ -1,4 +1,4 @@
-"""Tests for replikit.completeness: the code checklist on small folders, and the ACM badges."""
+"""Tests for replikit.audit.completeness: the code checklist on small folders, the ACM badges."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from replikit.completeness import (
+from replikit.audit.completeness import (
     BADGE_RULES,
     ITEMS,
     acm_badges,

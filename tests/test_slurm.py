@@ -31,7 +31,7 @@ from replikit.fileio import read_json
 
 pytest.importorskip(
     "snakemake_executor_plugin_slurm",
-    reason="snakemake-executor-plugin-slurm is not installed (pip install it to run on SLURM)",
+    reason="snakemake-executor-plugin-slurm is not installed (pip install -e '.[slurm]')",
 )
 
 REPO = Path(__file__).resolve().parents[1]

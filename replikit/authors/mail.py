@@ -35,16 +35,22 @@ class Sender:
     address: str | None = None
 
 
+def one_line(text: str | None) -> str:
+    """``text`` on one line: in an e-mail header a newline would start another header."""
+    return " ".join(str(text or "").split())
+
+
 def build_message(
     subject: str, body: str, contacts: Contacts, report_pdf: Path, attachment_name: str,
     sender: Sender, study_name: str, today: dt.date,
 ) -> EmailMessage:
     """The e-mail: plain-text body, the PDF report attached, recipients from the log."""
     msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Subject"] = subject
+    # Headers on one line each: a newline in a title or a name must not start a header.
+    msg["Subject"] = one_line(subject)
     if sender.address:
-        msg["From"] = email.utils.formataddr((sender.name, sender.address))
-    recipients = [email.utils.formataddr((a.name, a.email)) for a in contacts.authors
+        msg["From"] = email.utils.formataddr((one_line(sender.name), sender.address))
+    recipients = [email.utils.formataddr((one_line(a.name), a.email)) for a in contacts.authors
                   if a.email]
     if recipients:
         msg["To"] = ", ".join(recipients)

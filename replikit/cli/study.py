@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from replikit.study import json_schema, list_studies, load_study
+from replikit.study.check import check_profiles, check_study_files
 from replikit.study.scaffold import scaffold_study
 
 GUIDE = "docs/writing-a-study.md"
@@ -15,9 +16,13 @@ GUIDE = "docs/writing-a-study.md"
 
 def cmd_validate(args: argparse.Namespace) -> int:
     for name in args.studies or list_studies(args.root):
-        study = load_study(name, args.root)
+        study = check_study_files(name, args.root)
         print(f"{study.name}: ok ({len(study.claims)} claims, "
-              f"{len(study.experiments)} experiments, {len(study.artifacts)} artifacts)")
+              f"{len(study.experiments)} experiments, {len(study.artifacts)} artifacts; "
+              "contact log, notes and lock file checked)")
+    profiles = check_profiles(args.root)
+    if profiles:
+        print(f"profiles: ok ({', '.join(str(p) for p in profiles)})")
     return 0
 
 
@@ -42,7 +47,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check study manifests against the schema")
+    p = sub.add_parser(
+        "validate", help="check manifests, contact logs, notes, lock files and profiles")
     p.add_argument("studies", nargs="*", help="study names (default: all)")
     p.set_defaults(func=cmd_validate)
 

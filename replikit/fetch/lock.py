@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from replikit import paths
+from replikit import paths, safe_yaml
 from replikit.errors import ReplikitError
 from replikit.fileio import write_text
 from replikit.study import Study, load_study
@@ -52,15 +52,9 @@ def read_lock(study: str | Path | Study, root: str | Path = ".") -> dict[str, An
     path = lock_path(study)
     if not path.exists():
         return {"version": LOCK_VERSION, "artifacts": {}}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ReplikitError(
-            "is not valid YAML", where=str(path), found=str(exc).replace("\n", " "),
-            fix=f"delete it and run `replikit lock {study.name}` to write it again",
-        ) from exc
+    data = safe_yaml.load_file(path)[0] or {}
     artifacts = data.get("artifacts") if isinstance(data, dict) else None
-    if data.get("version") != LOCK_VERSION or not isinstance(artifacts, dict):
+    if not isinstance(artifacts, dict) or data.get("version") != LOCK_VERSION:
         raise ReplikitError(
             "is not a replikit lock file", where=str(path),
             expected=f"a mapping with 'version: {LOCK_VERSION}' and 'artifacts'",

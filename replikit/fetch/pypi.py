@@ -26,7 +26,7 @@ from replikit.study import PypiSource
 
 
 def fetch_pypi(job: FetchJob, source: PypiSource, expected: str | None) -> dict[str, Any]:
-    dist, from_cache = _distribution(job.cache, source.pypi)
+    dist, from_cache = _distribution(job.cache, source.pypi, sdist=source.sdist)
     dist_sha = pooch.file_hash(str(dist), alg="sha256")
     distribution = {"file": dist.name, "sha256": dist_sha}
     if source.member or source.strip_header:
@@ -58,20 +58,23 @@ def _check_distribution(job: FetchJob, dist: Path, got: str) -> bool:
     return False
 
 
-def _distribution(cache: Cache, requirement: str) -> tuple[Path, bool]:
+def _distribution(cache: Cache, requirement: str, *, sdist: bool = False) -> tuple[Path, bool]:
     """The distribution file of a pinned requirement, and whether the cache already had it.
 
     A cached file is used when it suits this interpreter; otherwise ``pip download`` fetches
     it through pip's configured index (so ``PIP_INDEX_URL`` and pip.conf are respected).
+    With ``sdist``, only the source distribution will do.
     """
     folder = cache.root / "pypi"
-    cached = _cached_distribution(folder, requirement)
+    cached = _cached_distribution(folder, requirement, sdist=sdist)
     if cached is not None:
         return cached, True
     with cache.scratch() as work:
         command = [sys.executable, "-m", "pip", "download", "--no-deps",
                    "--disable-pip-version-check", "--progress-bar", "off",
                    "--dest", str(work), requirement]
+        if sdist:  # only this package from source; its build tools may still be wheels
+            command[-1:-1] = ["--no-binary", requirement.split("==")[0]]
         done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
         files = [p for p in work.iterdir() if p.is_file()]
         if done.returncode != 0 or len(files) != 1:
@@ -83,7 +86,8 @@ def _distribution(cache: Cache, requirement: str) -> tuple[Path, bool]:
     return target, False
 
 
-def _cached_distribution(folder: Path, requirement: str) -> Path | None:
+def _cached_distribution(folder: Path, requirement: str, *, sdist: bool = False
+                         ) -> Path | None:
     """A cached wheel (or sdist) of ``name==version`` that this interpreter can use."""
     from packaging.tags import sys_tags
     from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
@@ -96,6 +100,8 @@ def _cached_distribution(folder: Path, requirement: str) -> Path | None:
     best: tuple[int, Path] | None = None
     for path in folder.iterdir():
         with contextlib.suppress(ValueError):
+            if path.suffix == ".whl" and sdist:
+                continue
             if path.suffix == ".whl":
                 dist_name, dist_version, _, tags = parse_wheel_filename(path.name)
                 rank = min((priority[t] for t in tags if t in priority), default=None)

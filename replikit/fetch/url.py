@@ -50,7 +50,10 @@ def _download(url: str, folder: Path) -> Path:
         path = pooch.retrieve(url, known_hash=None, fname=url_file_name(url), path=folder,
                               downloader=downloader)
     except requests.exceptions.RequestException as exc:
-        raise Unreachable(f"cannot reach {_host(url)}: {_network_reason(exc)}") from exc
+        reason = _network_reason(exc)
+        if reason.startswith("truncated"):
+            raise Unreachable(f"download from {_host(url)} {reason}") from exc
+        raise Unreachable(f"cannot reach {_host(url)}: {reason}") from exc
     except ValueError as exc:  # pooch's DOI resolution reports a missing archive or file
         if not url.startswith("doi:"):
             raise
@@ -61,6 +64,9 @@ def _download(url: str, folder: Path) -> Path:
 
 
 def _network_reason(exc: requests.exceptions.RequestException) -> str:
+    truncated = _truncation(exc)
+    if truncated:
+        return truncated
     text = str(exc)
     if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
         return f"HTTP {exc.response.status_code} {exc.response.reason}"
@@ -73,6 +79,19 @@ def _network_reason(exc: requests.exceptions.RequestException) -> str:
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "no connection: offline?"
     return type(exc).__name__
+
+
+def _truncation(exc: BaseException) -> str | None:
+    """"truncated: got N of M bytes" when the server closed before its Content-Length."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        candidates = [seen, *(a for a in seen.args if isinstance(a, BaseException))]
+        for item in candidates:
+            partial, more = getattr(item, "partial", None), getattr(item, "expected", None)
+            if isinstance(partial, int) and isinstance(more, int):
+                return f"truncated: got {partial} of {partial + more} bytes"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _host(url: str) -> str:

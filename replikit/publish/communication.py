@@ -20,7 +20,7 @@ from replikit.authors.contacts import (
     owed_replies,
     response_times,
 )
-from replikit.publish.text import latex_escape
+from replikit.publish.text import latex_escape, md_escape
 from replikit.study.contacts import (
     CHANNEL_LABELS,
     DEFAULT_WINDOW_DAYS,
@@ -34,8 +34,9 @@ def _claim_ids(claims: Iterable[Any]) -> list[str]:
 
 
 def _cell(text: str | None, redact_emails: bool) -> str:
-    text = " ".join((text or "").split()).replace("|", "\\|")
-    return redact(text) if redact_emails else text
+    """One table cell or list item: on one line, e-mails withheld, Markdown escaped."""
+    text = " ".join((text or "").split())
+    return md_escape(redact(text) if redact_emails else text)
 
 
 def _authors_table(contacts: Contacts, redact_emails: bool) -> list[str]:
@@ -45,10 +46,12 @@ def _authors_table(contacts: Contacts, redact_emails: bool) -> list[str]:
         email = ("withheld" if redact_emails else a.email) if a.email else "not recorded"
         channel = CHANNEL_LABELS[a.preferred_channel] if a.preferred_channel else "not stated"
         if a.channel_url:
-            channel += f" ({a.channel_url})"
-        lines.append(f"| {a.name} | {a.role} | {a.affiliation or 'not recorded'} | {email} "
+            channel += f" ({md_escape(a.channel_url)})"
+        lines.append(f"| {md_escape(a.name)} | {md_escape(a.role)} | "
+                     f"{md_escape(a.affiliation or 'not recorded')} | {md_escape(email)} "
                      f"| {channel} |")
-    notes = [f"- {a.name}: {_cell(a.notes, redact_emails)}" for a in contacts.authors if a.notes]
+    notes = [f"- {md_escape(a.name)}: {_cell(a.notes, redact_emails)}"
+             for a in contacts.authors if a.notes]
     return lines + ([""] + notes if notes else [])
 
 
@@ -57,7 +60,8 @@ def _timeline(contacts: Contacts, redact_emails: bool) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for m in sorted(contacts.messages, key=lambda m: m.date):
         lines.append(
-            f"| {m.date} | {m.id} | {m.direction} | {m.channel} | {', '.join(m.authors)} "
+            f"| {m.date} | {m.id} | {m.direction} | {m.channel} "
+            f"| {md_escape(', '.join(m.authors))} "
             f"| {_cell(m.subject, redact_emails)} | {_cell(m.summary, redact_emails)} "
             f"| {m.in_reply_to or ''} |"
         )
@@ -89,7 +93,7 @@ def _open_question_lines(contacts: Contacts, claim_ids: list[str], redact_emails
     lines = []
     for claim in [c for c in claim_ids if c in grouped] + \
             [c for c in grouped if c not in claim_ids]:
-        lines.append(f"- **{claim}**")
+        lines.append(f"- **{md_escape(claim)}**")
         for message, question in grouped[claim]:
             lines.append(f"    - {question.id} (asked {message.date} in {message.id}): "
                          f"{_cell(question.text, redact_emails)}")
@@ -170,7 +174,7 @@ def mlrc_communication_section(
         sentences += _exchange_sentences(contacts, who, today, window_days)
     text = " ".join(redact(s) for s in sentences)
     if fmt == "markdown":
-        return text + "\n"
+        return md_escape(text) + "\n"
     return latex_escape(text) + "\n"
 
 

@@ -36,7 +36,7 @@ from replikit.publish.exports import redact_text, study_contacts
 from replikit.publish.report import summary_paragraph, time_statement, verdict_counts
 from replikit.publish.report.common import measured_digits
 from replikit.publish.report.environment import hardware_rows, hardware_table
-from replikit.publish.text import markdown_table, md_escape
+from replikit.publish.text import markdown_table, md_escape, yaml_md
 from replikit.results import ReportDate, Results
 from replikit.study import Study
 from replikit.vocabulary import LEVELS
@@ -170,9 +170,11 @@ def _bib(text: str) -> str:
 
 # --------------------------------------------------------------------------- markdown
 def _jinja() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters.update(md=md_escape, yaml_md=yaml_md)
+    return env
 
 
 def _experiment_lines(study: Study) -> list[str]:

@@ -6,6 +6,7 @@ manifest, a contacts log or a runner is escaped the same way wherever it appears
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -16,12 +17,24 @@ from replikit.numbers import DASH, is_missing
 
 
 def md_escape(text: Any) -> str:
-    """Escape text for a Markdown paragraph or pipe-table cell."""
+    """Escape text for a Markdown paragraph or pipe-table cell (one line).
+
+    Every character pandoc's Markdown gives a meaning to is backslash-escaped, so HTML
+    (``<img onerror=...>``), math (``$``), LaTeX (``\\``), entities (``&``), citations
+    and spans come out as the text itself in HTML, LaTeX, Typst and DOCX alike.
+    """
     if is_missing(text):
         return ""
-    text = str(text).replace("\\", "\\\\")
-    text = re.sub(r"([`*_\[\]<>|$#@~^])", r"\\\1", text)
-    return text.replace("\n", " ").strip()
+    text = " ".join(str(text).split())
+    text = text.replace("\\", "\\\\")
+    return re.sub(r"([`*_\[\]<>|$#@~^&{}\"])", r"\\\1", text)
+
+
+def yaml_md(text: Any) -> str:
+    """A YAML double-quoted string holding escaped Markdown (pandoc reads metadata as
+    Markdown), for a report's or draft's front matter."""
+    return json.dumps(md_escape(text), ensure_ascii=False)
+
 
 
 def markdown_table(frame: pd.DataFrame, caption: str | None = None,

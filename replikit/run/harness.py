@@ -8,13 +8,18 @@ that takes a :class:`RunContext` and returns a dict::
      "extra":   {...}}                                            # optional, kept as is
 
 The harness checks the experiment's artifacts first (a missing one gives a "not run" record
-with the reason instead of an error), seeds Python, NumPy and torch, measures wall time, CPU
+with the reason instead of an error), seeds Python, NumPy and torch, stops a runner that
+runs past the experiment's ``resources.runtime`` (a "not run" record says so; see
+:func:`time_limit`), checks what the runner returns (:mod:`replikit.run.checks`), measures
+wall time, CPU
 time (its own and its child processes'), peak memory and, when the runner reports a CUDA
 ``device``, GPU time and peak GPU memory, and writes ``metrics.json`` atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import importlib
 import importlib.machinery
 import importlib.util
@@ -24,8 +29,11 @@ import platform
 import random
 import re
 import resource
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -33,8 +41,13 @@ from typing import Any
 
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
+from replikit.run.checks import checked_result
 from replikit.study import Experiment, Study
-from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU
+from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU, TIME_LIMIT
+
+#: Seconds past the limit after which a runner stuck in C code (deaf to the alarm) is ended
+#: by faulthandler, which dumps every thread's stack to stderr (the job's log) and exits.
+HARD_STOP_GRACE_S = 60
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +89,37 @@ class RunContext:
         if record.get("status") != "ok":
             raise ArtifactUnavailable(f"artifact {name!r} is unavailable: {record.get('reason')}")
         return Path(record["path"])
+
+
+class TimeLimitExceeded(Exception):
+    """Raised inside a runner when it runs past its time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`TimeLimitExceeded` in the runner after ``seconds`` (SIGALRM).
+
+    Snakemake does not enforce ``resources.runtime`` on a local run, so the harness does.
+    A runner inside C code that never returns to Python is ended ``HARD_STOP_GRACE_S``
+    later by faulthandler (the job then fails, with every thread's stack in its log).
+    Only the main thread can take signals; elsewhere no limit applies.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise TimeLimitExceeded
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    faulthandler.dump_traceback_later(seconds + HARD_STOP_GRACE_S, exit=True)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, previous)
 
 
 def seed_everything(seed: int) -> None:
@@ -248,6 +292,8 @@ def cause_text(item: dict[str, str]) -> str:
         return f"artifact {item['name']!r} unavailable: {item['detail']}"
     if item["kind"] == NEEDS_GPU:
         return f"needs {item['name']} (declared in its resources); {item['detail']}"
+    if item["kind"] == TIME_LIMIT:
+        return f"stopped after its time limit of {item['name']}: {item['detail']}"
     return item["detail"]
 
 
@@ -258,8 +304,12 @@ def execute(
     artifact_records: list[str | Path],
     output: str | Path,
     profile: str | None = None,
+    time_limit_s: float | None = None,
 ) -> dict[str, Any]:
-    """Run one experiment with one seed and write its record to ``output`` atomically."""
+    """Run one experiment with one seed and write its record to ``output`` atomically.
+
+    ``time_limit_s`` defaults to the experiment's ``resources.runtime`` (minutes).
+    """
     exp = study.experiments[experiment_name]
     artifacts = {}
     for path in artifact_records:
@@ -285,8 +335,20 @@ def execute(
     _reset_gpu_peak()
     children0 = _children_cpu_s()
     started, cpu0 = time.perf_counter(), time.process_time()
-    result = runner(context)
+    if time_limit_s is None and exp.resources.runtime:
+        time_limit_s = exp.resources.runtime * 60
+    try:
+        with time_limit(time_limit_s):
+            result = runner(context)
+    except TimeLimitExceeded:
+        stopped = cause(TIME_LIMIT, f"{time_limit_s:g} s",
+                        "the run was stopped (resources.runtime; raise it to let it finish)")
+        record.update(status="not-run", reason=cause_text(stopped), causes=[stopped],
+                      metrics={}, wall_s=time.perf_counter() - started)
+        write_json(output, record)
+        return record
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    result = checked_result(result, exp.runner, experiment_name, seed)
     metrics = dict(result.get("metrics", {}))
     metrics.setdefault("time_s", wall)
     device = result.get("device", "cpu")

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from replikit import paths
+from replikit import paths, safe_yaml
 from replikit.errors import ReplikitError
 from replikit.fileio import write_text
 from replikit.study.base import NAME, Strict
@@ -70,7 +70,8 @@ class Answer(Strict):
 
 class Message(Strict):
     id: NAME = Field(description="Unique in the file, e.g. 'm1'")
-    date: dt.date
+    # Read as text (see _DatesAsText) and parsed here, so a bad date gets a line number.
+    date: dt.date = Field(strict=False)
     direction: Literal["sent", "received"] = Field(
         description="'sent' by the study's team, or 'received' from an author"
     )
@@ -110,14 +111,14 @@ class Contacts(Strict):
 
 
 # --------------------------------------------------------------------------- loading
-class _DatesAsText(yaml.SafeLoader):
+class _DatesAsText(safe_yaml.FAST_LOADER):
     """PyYAML turns ``2026-13-40`` into a crash, not an error with a line: leave dates as text
     and let the schema parse them, so a bad date is reported like any other bad value."""
 
 
 _DatesAsText.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in safe_yaml.FAST_LOADER.yaml_implicit_resolvers.items()
 }
 
 
@@ -149,15 +150,7 @@ def load_contacts(
             "no contact log", where=str(path),
             fix=f"start one with 'replikit contact add-author {path.parent.name} --name ...'",
         )
-    text = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(text, Loader=_DatesAsText)
-        data = yaml.load(text, Loader=_DatesAsText)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        raise ReplikitError(
-            "is not valid YAML", where=str(path), found=str(exc).replace("\n", " "),
-            fix="fix the YAML syntax at the line shown",
-        ) from exc
+    data, node = safe_yaml.load_file(path, _DatesAsText)
     try:
         contacts = Contacts.model_validate(data)
     except ValidationError as exc:

@@ -123,6 +123,18 @@ class Experiment(Strict):
             return list(range(value))
         return value
 
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, value: list[int]) -> list[int]:
+        negative = [s for s in value if s < 0]
+        if negative:
+            raise ValueError(f"seeds of 0 or more, got {negative}")
+        repeated = sorted({s for s in value if value.count(s) > 1})
+        if repeated:
+            raise ValueError(f"each seed once (a repeated seed counts one run twice), "
+                             f"got {repeated} more than once")
+        return value
+
     @field_validator("runner")
     @classmethod
     def _runner_form(cls, value: str) -> str:

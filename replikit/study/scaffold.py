@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def scaffold_study(name: str, root: Path, *, title: str, year: int) -> Path:
     templates = paths.templates("study")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=False,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    # A title may hold any character: written as a JSON string, which YAML reads back as is.
+    env.filters["yaml_string"] = lambda text: json.dumps(str(text), ensure_ascii=False)
     folder.mkdir(parents=True)
     for template in sorted(p.name for p in templates.iterdir() if p.is_file()):
         text = env.get_template(template).render(name=name, title=title, year=year)

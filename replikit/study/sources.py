@@ -7,7 +7,9 @@ Each kind is one pydantic model; :data:`Source` is their tagged union, and
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 from pydantic import Discriminator, Field, Tag, field_validator
 
@@ -36,6 +38,10 @@ class UrlSource(_Source):
     def _scheme(cls, value: str) -> str:
         if not re.match(r"^(https?://|doi:)", value):
             raise ValueError(f"a URL starting with http://, https:// or doi:, got {value!r}")
+        path = value if value.startswith("doi:") else urlparse(value).path
+        if not PurePosixPath(path).name or path.endswith("/"):
+            raise ValueError(f"a URL that ends in a file name (the download is saved under "
+                             f"it), got {value!r}")
         return value
 
 
@@ -52,6 +58,9 @@ class PypiSource(_Source):
     pypi: str = Field(description="Requirement pinned with ==, e.g. 'recbole==1.2.1'")
     install: bool = Field(
         False, description="Install the distribution into the artifact folder (for code)"
+    )
+    sdist: bool = Field(
+        False, description="Fetch the source distribution, not a wheel (e.g. for its README)"
     )
 
     @field_validator("pypi")

@@ -6,6 +6,7 @@ from snakemake.utils import validate
 
 from replikit import workflow as rk
 from replikit.errors import ReplikitError
+from replikit.study.check import check_study_files
 from replikit.run.resources import RESOURCE_KEYS, resource_getter
 
 
@@ -18,12 +19,20 @@ def check_config(config):
     validate(config, schema=CONFIG_SCHEMA)
 
 
-def check_study(config):
+def check_study(config, settings):
+    """Check first, run second: the manifest, contact log, notes and lock, before any job.
+
+    Then retry what did not work: records of unavailable artifacts (and unreadable records)
+    are made again, as if named by --forcerun (replikit.workflow.records_to_redo).
+    """
     check_config(config)
     try:
-        rk.study(config["study"])
+        check_study_files(config["study"])
     except ReplikitError as error:
         raise WorkflowError(str(error))
+    if not workflow.remote_exec:
+        redo = rk.records_to_redo(config["study"])
+        settings.forcerun = frozenset(settings.forcerun) | frozenset(redo)
 
 
 check_config(config)

@@ -4,9 +4,9 @@ from replikit.evaluate.claims_table import write_ledger
 from replikit.evaluate.ledger import build_ledger, hardware_comparability
 from replikit.evaluate.samples import measurement_samples, write_samples
 from replikit.fileio import read_json
-from replikit.workflow import script_logging, study
+from replikit.workflow import job, study
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     comparable, note = hardware_comparability(read_json(snakemake.input.env))
     records = [read_json(path) for path in snakemake.input.runs]
     ledger = build_ledger(

@@ -5,9 +5,9 @@ import os
 from replikit.environment import capture, compare, hardware_note, timing_comparable
 from replikit.fetch.resolve import artifact_packages
 from replikit.fileio import write_json
-from replikit.workflow import script_logging, study
+from replikit.workflow import job, study
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     env = capture()
     env["artifact_packages"] = artifact_packages(snakemake.input.artifacts)
     methods = snakemake.params.deployment

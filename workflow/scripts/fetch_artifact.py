@@ -2,9 +2,9 @@
 
 from replikit.fetch.artifacts import fetch_artifact
 from replikit.fileio import write_json
-from replikit.workflow import script_logging, study
+from replikit.workflow import job, study
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     record = fetch_artifact(
         study(snakemake.wildcards.study), snakemake.wildcards.artifact, snakemake.params.dest,
         strict=snakemake.params.strict,

@@ -1,7 +1,7 @@
 """Snakemake script: render one format of the report (Quarto if installed, else pandoc)."""
 
 from replikit.publish.render import render
-from replikit.workflow import script_logging
+from replikit.workflow import job
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     render(snakemake.input.qmd, formats=(snakemake.wildcards.format,))

@@ -1,9 +1,9 @@
 """Snakemake script: run one experiment with one seed (see replikit.run.harness.execute)."""
 
 from replikit.run.harness import execute
-from replikit.workflow import script_logging, study
+from replikit.workflow import job, study
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     execute(
         study(snakemake.wildcards.study), snakemake.wildcards.experiment,
         int(snakemake.wildcards.seed), snakemake.input.artifacts, snakemake.output.record,

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from replikit.evaluate.rules_text import render_rules
 from replikit.publish.mlrc import write_mlrc_draft
-from replikit.workflow import results_of, script_logging, study
+from replikit.workflow import job, results_of, study
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     manifest = study(snakemake.wildcards.study)
     write_mlrc_draft(
         manifest, results_of(snakemake), snakemake.input.figures,

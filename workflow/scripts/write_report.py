@@ -5,9 +5,9 @@ from pathlib import Path
 from replikit.evaluate.rules_text import render_rules
 from replikit.publish.exports import communication_markdown
 from replikit.publish.report import write_report_source
-from replikit.workflow import optional_file, results_of, script_logging, study
+from replikit.workflow import job, optional_file, results_of, study
 
-with script_logging(snakemake.log[0]):
+with job(snakemake):
     manifest = study(snakemake.wildcards.study)
     results = results_of(snakemake)
     write_report_source(

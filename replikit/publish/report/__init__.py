@@ -28,7 +28,7 @@ from replikit.publish.exports import redact_text
 from replikit.publish.report import sections
 from replikit.publish.report.summary import summary_paragraph, verdict_counts
 from replikit.publish.report.time import time_statement
-from replikit.publish.text import md_escape
+from replikit.publish.text import md_escape, yaml_md
 from replikit.results import Results
 from replikit.study import Study
 
@@ -37,11 +37,13 @@ TEMPLATES = paths.templates("report")
 
 def _jinja() -> jinja2.Environment:
     # ``{#`` opens a Jinja comment by default but is Quarto's figure-id syntax.
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
         comment_start_string="{=#", comment_end_string="#=}", keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters.update(md=md_escape, yaml_md=yaml_md)
+    return env
 
 
 def write_report_source(study: Study, results: Results, rules_markdown: str,

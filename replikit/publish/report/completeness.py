@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from replikit import completeness as code_check
+from replikit.audit import completeness as code_check
 from replikit.numbers import DASH
 from replikit.publish.report.common import sentence, write_csv
 from replikit.publish.text import Raw, code_span, markdown_table, md_escape

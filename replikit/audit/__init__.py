@@ -1,0 +1,88 @@
+"""A reproducibility audit of a paper's original code (``replikit audit <study> <artifact>``).
+
+Each check module looks at the code with real parsers (ast, parso for Python 2, packaging
+for requirement specifiers, tomllib, configparser, PyYAML) and returns findings, each tied
+to one problem category of :data:`replikit.audit.model.CATEGORIES` and pointing at a file
+and line. :func:`audit_artifact` audits a fetched artifact and writes
+``results/<study>/audit.json``; :mod:`replikit.audit.text` turns an audit into the report's
+code section and the questions of the letter to the authors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from replikit import paths
+from replikit.audit import data, dependencies, documentation, hardware, randomness
+from replikit.audit.model import CATEGORIES, Finding, sort_findings
+from replikit.audit.pysource import load_tree
+from replikit.audit.text import audit_questions, findings_markdown
+from replikit.errors import ReplikitError
+from replikit.fetch.archives import extract_all, is_archive
+from replikit.fileio import read_json, write_json
+
+CHECKS = (dependencies, randomness, data, documentation, hardware)
+
+
+def audit_tree(root: str | Path) -> dict[str, Any]:
+    """Audit the code under ``root``; a JSON-able dict with the findings and counts."""
+    root = Path(root).resolve()
+    tree = load_tree(root)
+    findings: list[Finding] = []
+    for module in CHECKS:
+        findings += module.check(tree)
+    findings = sort_findings(findings)
+    counts = {category: sum(f.category == category for f in findings)
+              for category in CATEGORIES}
+    return {"categories": CATEGORIES, "counts": counts, "files": len(tree.files),
+            "python_files": len(tree.python),
+            "python2_files": sorted({f.file for f in findings if f.check == "python2"}),
+            "findings": [f.as_dict() for f in findings]}
+
+
+def audit_artifact(study: str, artifact: str, root: str | Path = ".") -> Path:
+    """Audit a fetched artifact of ``study``; write and return ``results/<study>/audit.json``.
+
+    The artifact's record (``results/<study>/artifacts/<artifact>.json``) gives its folder
+    or archive; an archive is unpacked (safely) into a temporary folder first, and an
+    archive holding one top folder (an sdist) is audited from inside it.
+    """
+    root = Path(root)
+    record_path = root / paths.artifact_record(study, artifact)
+    if not record_path.is_file():
+        raise ReplikitError(
+            f"artifact {artifact!r} of study {study!r} has not been fetched",
+            where=str(record_path),
+            fix=f"run `snakemake results/{study}/artifacts/{artifact}.json study={study}` first")
+    record = read_json(record_path)
+    path = Path(record.get("path") or "")
+    if record.get("status") != "ok" or not path.exists():
+        raise ReplikitError(f"artifact {artifact!r} is unavailable", where=str(record_path),
+                            found=str(record.get("reason") or "its path is missing"),
+                            fix="fetch it again when its source is reachable")
+    audit = _audit_path(path)
+    audit.update({"study": study, "artifact": artifact, "artifact_sha256": record.get("sha256"),
+                  "commit": record.get("commit"),
+                  "source": (record.get("source") or {}).get("ref"),
+                  "audited_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    return write_json(root / paths.audit(study), audit)
+
+
+def _audit_path(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        return audit_tree(path)
+    if not is_archive(path):
+        raise ReplikitError("the artifact is one file, not code to audit", where=str(path),
+                            expected="a folder (git checkout, installed distribution) or "
+                            "an archive (sdist, wheel, zip)", found=path.name)
+    with tempfile.TemporaryDirectory(prefix="replikit-audit-") as work:
+        unpacked = extract_all(path, work)
+        tops = list(unpacked.iterdir())
+        return audit_tree(tops[0] if len(tops) == 1 and tops[0].is_dir() else unpacked)
+
+
+__all__ = ["CATEGORIES", "Finding", "audit_artifact", "audit_questions", "audit_tree",
+           "findings_markdown"]

@@ -1,0 +1,104 @@
+"""Strings from a manifest and a contact log come out escaped in every output.
+
+The paper's title, venue and claim text (which ``replikit zotero pull`` may fill from a
+remote library) and a contact summary carry HTML, a backslash, ``$``, braces, ``#`` and a
+newline with an e-mail header. The report goes through the real pandoc render (HTML,
+Typst PDF, LaTeX), the MLRC draft through pandoc's LaTeX writer, the letter into an
+``.eml``; each must show the text, never execute or break on it.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+from pathlib import Path
+
+import pytest
+from _report_helpers import RULES, build_results, study_dict
+
+from replikit.publish.exports import communication_markdown
+from replikit.publish.letter import write_letter
+from replikit.publish.mlrc import write_mlrc_draft
+from replikit.publish.render import render
+from replikit.publish.report import write_report_from_results
+from replikit.results import Results, report_date
+from replikit.study import Study
+from replikit.study.contacts import load_contacts
+
+pytestmark = pytest.mark.slow  # one pandoc render of each format: ~20 s
+
+HTML = "<img src=x onerror=alert(1)>"
+TITLE = f"Deep {HTML} nets \\emph{{x}} cost $5 #1"
+SUMMARY = f"They said {HTML} and C:\\path\\new $x$ {{y}}"
+WHEN = report_date(configured="2026-03-01")
+
+CONTACTS = """\
+schema_version: 1
+study: fakestudy
+authors:
+- name: A. Author
+  email: a@example.org
+messages:
+- id: m1
+  date: 2026-01-05
+  direction: sent
+  authors: [A. Author]
+  subject: "Folds\\nBcc: victim@example.org"
+  summary: {summary}
+""".format(summary='"' + SUMMARY.replace("\\", "\\\\") + '"')
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inject")
+    results = build_results(root, 1)
+    data = study_dict(1)
+    data["paper"]["title"] = TITLE
+    data["paper"]["venue"] = f"Venue {HTML}"
+    data["claims"][0]["text"] = f"RMSE is {HTML} \\ $0.93$"
+    study = Study.model_validate(data)
+    contacts = root / "contacts.yaml"
+    contacts.write_text(CONTACTS, encoding="utf-8")
+    assert load_contacts(contacts).messages[0].summary == SUMMARY
+    out = root / "reports" / "fakestudy"
+    qmd = write_report_from_results(study, results["results"], RULES, out,
+                                    communication=communication_markdown(study, contacts, WHEN))
+    keep = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and not (Path(d) / "quarto").exists()]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", os.pathsep.join(keep))
+        rendered = render(qmd, ("html", "pdf", "tex"))
+    read = Results.from_dir(results["results"], when=WHEN, contacts_file=contacts)
+    tex = write_mlrc_draft(study, read, out / "figures", out / "mlrc",
+                           rules_markdown=RULES, notes_dir=None)
+    eml, _ = write_letter(study, load_contacts(contacts), results["results"] / "claims.csv",
+                          rendered["pdf"], root / "letter", today=WHEN.date)
+    return {"html": rendered["html"], "pdf": rendered["pdf"], "tex": rendered["latex"],
+            "mlrc": tex, "eml": eml, "qmd": qmd}
+
+
+def test_html_shows_the_markup_as_text(outputs):
+    html = " ".join(outputs["html"].read_text(encoding="utf-8").split())  # undo wrapping
+    assert "<img src=x" not in html and "onerror=alert(1)>" not in html.replace("&gt;", "")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "C:\\path\\new $x$ {y}" in html  # backslashes, dollars and braces as typed
+    assert "\\emph{x} cost $5 #1" in html
+
+
+def test_pdf_is_rendered(outputs):
+    assert outputs["pdf"].read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("key", ["tex", "mlrc"])
+def test_latex_escapes_the_specials(outputs, key):
+    tex = " ".join(outputs[key].read_text(encoding="utf-8").split())
+    assert "\\textless img src=x onerror=alert(1)\\textgreater{}" in tex
+    assert "\\emph{x}" not in tex.replace("\\textbackslash{}emph\\{x\\}", "")
+    assert "\\$5 \\#1" in tex
+
+
+def test_letter_headers_stay_one_line_each(outputs):
+    message = email.message_from_bytes(outputs["eml"].read_bytes(), policy=email.policy.SMTP)
+    assert message["Bcc"] is None
+    assert "\n" not in message["Subject"] and HTML in message["Subject"]
