@@ -109,8 +109,11 @@ def make_study(root: Path, artifacts: dict[str, Any], name: str = "demo") -> Stu
         "paper": {"title": "T", "authors": ["A"], "venue": "V 2020", "year": 2020},
         "hardware": {"declared": {"cpu": "any"}},
         "artifacts": artifacts,
+        "experiments": {"e1": {"description": "d", "implementation": "original",
+                               "runner": "runner.py:run", "seeds": [0]}},
         "claims": [{"id": "c1", "text": "x", "source": "Table 1", "metric": "rmse",
-                    "reported": 1.0, "tolerance": {"absolute": 0.1}}],
+                    "reported": 1.0, "tolerance": {"absolute": 0.1},
+                    "levels": {"re-run": "e1"}}],
     }
     folder = root / "studies" / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,12 +122,17 @@ def make_study(root: Path, artifacts: dict[str, Any], name: str = "demo") -> Stu
 
 
 # --------------------------------------------------------------------------- wheels
-def build_wheel(folder: Path, name: str, version: str, files: dict[str, bytes]) -> Path:
-    """Build a pure-Python wheel of ``files`` with a valid dist-info (METADATA, WHEEL, RECORD)."""
+def build_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
+                requires: tuple[str, ...] = ()) -> Path:
+    """Build a pure-Python wheel of ``files`` with a valid dist-info (METADATA, WHEEL, RECORD).
+
+    ``requires`` are its dependencies (``Requires-Dist`` lines), e.g. ``("tinydep==1.0",)``.
+    """
     dist_info = f"{name}-{version}.dist-info"
     contents = dict(files)
     contents[f"{dist_info}/METADATA"] = (
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").encode()
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        + "".join(f"Requires-Dist: {r}\n" for r in requires)).encode()
     contents[f"{dist_info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: replikit-tests\nRoot-Is-Purelib: true\n"
         b"Tag: py3-none-any\n")

@@ -269,7 +269,8 @@ def test_pypi_install_into_site_and_lock_records_distribution(ratings_wheel, ser
     assert result["distribution"]["file"] == ratings_wheel.name
     assert result["distribution"]["locked"] is False  # unknown: recorded now
     assert read_lock(study)["artifacts"]["code"] == {
-        "distributions": {ratings_wheel.name: file_sha256(ratings_wheel)}}
+        "distributions": {ratings_wheel.name: file_sha256(ratings_wheel)},
+        "dependencies": {}, "resolved_for": "tinydata==1.0"}
     again = fetch_artifact(study, "code", dest, cache_dir=cache)
     assert again["distribution"]["locked"] is True and again["from_cache"]
     assert server.hits(f"files/{ratings_wheel.name}") == 1  # the cached wheel was reused

@@ -1,5 +1,6 @@
 """The replikit command line."""
 
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,9 @@ def test_new_scaffolds_a_study_that_validates(project, capsys):
     assert main(["--root", str(project), "new", "mystudy", "--title", "A paper"]) == 0
     study = load_study("mystudy", root=project)
     assert study.paper.title == "A paper"
+    assert study.paper.year == datetime.date.today().year  # the year defaults to this one
+    guide = "docs/writing-a-study.md"
+    assert guide in capsys.readouterr().out and (ROOT / guide).is_file()
     assert (project / "studies" / "mystudy" / "runner.py").exists()
     assert main(["--root", str(project), "validate", "mystudy"]) == 0
     assert "mystudy: ok" in capsys.readouterr().out

@@ -51,7 +51,9 @@ def test_lock_study_records_file_git_and_distribution(server, tmp_path, monkeypa
     assert text.startswith("# Hashes of the artifacts of study 'demo'")
     assert yaml.safe_load(text) == {"version": 1, "artifacts": {
         "ratings": {"sha256": sha256(RATINGS)},
-        "code": {"distributions": {wheel.name: file_sha256(wheel)}},
+        # no dependencies: pip's resolver found none to add
+        "code": {"distributions": {wheel.name: file_sha256(wheel)}, "dependencies": {},
+                 "resolved_for": "tinycode==2.0"},
         "repo": {"commit": first},
     }}
     assert not any(needs_lock(study, n) for n in study.artifacts)

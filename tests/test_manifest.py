@@ -129,6 +129,14 @@ def test_value_claim_needs_tolerance(tmp_path):
     assert "needs 'reported' and 'tolerance'" in message
 
 
+@pytest.mark.parametrize("levels", ["    levels: {re-implement: exp}\n", ""])
+def test_claim_without_levels_is_refused(tmp_path, levels):
+    text = MINIMAL.replace("    levels: {re-implement: exp}\n", levels.replace(
+        "{re-implement: exp}", "{}"))
+    message = load_error(tmp_path, text)
+    assert "claims" in message and "a claim needs at least one level" in message
+
+
 def test_json_schema_accepts_shipped_studies():
     schema = json_schema()
     json.dumps(schema)  # serialisable

@@ -33,7 +33,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if not results:
         print(f"{study.name}: every artifact's hash is already known")
     print(f"lock file: {lock_path(study)}")
-    return 1 if any(r["status"] != "ok" for r in results.values()) else 0
+    return 1 if any(r["status"] != "ok" and not r["optional"] for r in results.values()) else 0
 
 
 def summary_line(result: dict[str, Any]) -> str:

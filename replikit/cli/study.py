@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from pathlib import Path
 
 from replikit.study import json_schema, list_studies, load_study
 from replikit.study.check import check_profiles, check_study_files
 from replikit.study.scaffold import scaffold_study
+
+GUIDE = "docs/writing-a-study.md"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -34,6 +37,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     folder = scaffold_study(args.name, Path(args.root), title=args.title, year=args.year)
     print(f"created {folder}/ from templates/study/; next: edit study.yaml, then "
           f"'replikit validate {args.name}' and 'snakemake -n study={args.name}'")
+    print(f"the guide to writing a study: {GUIDE}")
     return 0
 
 
@@ -54,7 +58,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("new", help="start a study from templates/study/")
     p.add_argument("name", help="folder name under studies/")
     p.add_argument("--title", default="Title of the paper", help="the paper's title")
-    p.add_argument("--year", type=int, default=2020, help="the paper's year")
+    p.add_argument("--year", type=int, default=dt.date.today().year,
+                   help="the paper's year (default: this year)")
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("schema", help="print the manifest's JSON Schema")

@@ -96,7 +96,15 @@ def fetch_artifact(
 
 def _run(job: FetchJob, strict: bool) -> dict[str, Any]:
     """Serve a file from the cache, or try each source in turn until one is reached."""
-    expected = job.expected_sha256()
+    try:
+        expected = job.expected_sha256()
+    except ReplikitError as exc:
+        # An optional artifact whose hash was never recorded (it could not be fetched when
+        # the study was locked) is unavailable, not an error: its levels say "not run".
+        if strict or not job.artifact.optional:
+            raise
+        return job.record("unavailable", reason=f"{exc.problem} (an optional artifact: "
+                          f"`replikit lock {job.study.name}` records it once reachable)")
     cached = job.cache.lookup(expected) if job.produces_file() else None
     if cached is not None:
         return job.from_cache(cached, expected)
@@ -120,7 +128,8 @@ def needs_lock(study: Study, name: str) -> bool:
     if isinstance(source, GitSource):
         return entry.get("commit") != source.commit
     if is_distribution(source):
-        return not entry.get("distributions") and artifact.sha256 is None
+        unresolved = source.install and entry.get("resolved_for") != source.pypi
+        return unresolved or (not entry.get("distributions") and artifact.sha256 is None)
     return artifact.sha256 is None and "sha256" not in entry
 
 

@@ -1,31 +1,27 @@
 """The ``pypi`` source kind: a pinned distribution, downloaded by pip through its configured index.
 
 With ``member``, one file from inside the distribution is the artifact. Without it, the
-distribution itself is: placed as a file, or with ``install: true`` installed
-(``pip install --target``) into ``<dest>/site``. A wheel's bytes differ per platform, so a
-distribution is checked against the hashes of ``artifacts.lock``, keyed by file name, and an
-unknown one is recorded there.
+distribution itself is: placed as a file, or with ``install: true`` installed with its
+locked dependency closure into ``<dest>/site`` (:mod:`replikit.fetch.resolve`). A wheel's
+bytes differ per platform, so a distribution is checked against the hashes of
+``artifacts.lock``, keyed by file name, and an unknown one is recorded there.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pooch
 
-from replikit.errors import ReplikitError
 from replikit.fetch import lock as lockfile
+from replikit.fetch import resolve
 from replikit.fetch.cache import Cache, place
 from replikit.fetch.job import FetchJob, Unreachable, mismatch
-from replikit.fileio import write_json
 from replikit.study import PypiSource
 
 
@@ -39,13 +35,13 @@ def fetch_pypi(job: FetchJob, source: PypiSource, expected: str | None) -> dict[
         return {**result, "distribution": distribution, "from_cache": from_cache}
     distribution["locked"] = _check_distribution(job, dist, dist_sha)
     if source.install:
-        path = _install(dist, dist_sha, job.dest_dir)
-        size = dist.stat().st_size
-    else:
-        path = place(dist, job.dest_dir / dist.name)
-        size = path.stat().st_size
+        installed = resolve.install_with_dependencies(
+            job, source.pypi, dist, dist_sha, job.cache.root / "pypi")
+        return {**installed, "sha256": dist_sha, "distribution": distribution,
+                "size_bytes": dist.stat().st_size, "from_cache": from_cache}
+    path = place(dist, job.dest_dir / dist.name)
     return {"path": str(path), "sha256": dist_sha, "distribution": distribution,
-            "size_bytes": size, "from_cache": from_cache}
+            "size_bytes": path.stat().st_size, "from_cache": from_cache}
 def _check_distribution(job: FetchJob, dist: Path, got: str) -> bool:
     """Check a distribution file against the manifest or the lock; record an unknown one.
 
@@ -116,35 +112,6 @@ def _cached_distribution(folder: Path, requirement: str, *, sdist: bool = False
                     best is None or rank < best[0]):
                 best = (rank, path)
     return best[1] if best else None
-
-
-def _install(dist: Path, dist_sha: str, dest_dir: Path) -> Path:
-    """Install ``dist`` (no dependencies) into ``dest_dir/site``, unless already there."""
-    site, marker = dest_dir / "site", dest_dir / "distribution.json"
-    wanted = {"file": dist.name, "sha256": dist_sha}
-    with contextlib.suppress(OSError, ValueError):
-        if site.is_dir() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-            return site
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".site.", dir=dest_dir))
-    try:
-        command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile",
-                   "--no-index", "--disable-pip-version-check", "--target", str(staging),
-                   str(dist)]
-        done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
-        if done.returncode != 0:
-            raise ReplikitError(
-                f"pip could not install {dist.name}", where=str(dist),
-                found=_pip_error(done), fix="check that the distribution suits this Python",
-            )
-        marker.unlink(missing_ok=True)
-        if site.exists():
-            shutil.rmtree(site)
-        os.replace(staging, site)
-        write_json(marker, wanted)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return site
 
 
 def _pip_error(done: subprocess.CompletedProcess[str]) -> str:

@@ -44,7 +44,8 @@ def fetch_record(name: str, artifact: Artifact, status: str, tried: list[dict[st
     (:func:`describe_source` of the source used), ``source_index``, ``commit`` (git),
     ``distribution`` (``{"file", "sha256"}``, pypi), ``tried`` (``[{"source", "error"}]``
     for each unreachable source), ``reason``, ``size_bytes``, ``from_cache``, ``role``,
-    ``optional`` and ``fetched_at``.
+    ``optional`` and ``fetched_at``; an installed code artifact adds ``import_path`` (put on
+    the runner's import path) and ``packages`` (``{name: version}`` installed there).
     """
     record: dict[str, Any] = {
         "name": name, "status": status, "path": None, "sha256": None,

@@ -258,6 +258,14 @@ def missing_artifacts(exp: Experiment, artifacts: dict[str, dict[str, Any]]
     return causes
 
 
+def put_code_on_path(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> None:
+    """Put the installed code artifacts the experiment needs first on the import path."""
+    for name in reversed(exp.needs):
+        folder = artifacts.get(name, {}).get("import_path")
+        if folder and folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
 def cuda_devices() -> int:
     """CUDA devices visible to this process, without importing torch when it is absent."""
     if importlib.util.find_spec("torch") is None:
@@ -321,6 +329,7 @@ def execute(
         write_json(output, record)
         return record
     context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)
+    put_code_on_path(exp, artifacts)
     runner = load_runner(study, exp.runner)
     seed_everything(seed)
     _reset_gpu_peak()

@@ -178,11 +178,17 @@ class Claim(Strict):
     higher_is_better: bool = True
     tolerance: Tolerance | None = None
     levels: dict[Level, str | Pair] = Field(
-        default_factory=dict, description="Experiment (or pair, for comparisons) per level"
+        default_factory=dict,
+        description="Experiment (or pair, for comparisons) per level; at least one level",
     )
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Claim:
+        if not self.levels:
+            raise ValueError(
+                "a claim needs at least one level (re-run, re-implement or generalize) mapped "
+                "to an experiment; a level that cannot run still names its experiment and "
+                "gets 'not run'")
         if self.kind in ("value", "time"):
             if self.reported is None or self.tolerance is None:
                 raise ValueError(f"a {self.kind} claim needs 'reported' and 'tolerance'")

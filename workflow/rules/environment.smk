@@ -1,5 +1,8 @@
 rule capture_environment:
     """The software and hardware this study runs on, against what the paper declares."""
+    input:
+        # Installed code artifacts: their packages' versions go into env.json.
+        artifacts=get_artifact_records,
     output:
         env="results/{study}/env.json",
     params:

@@ -3,11 +3,13 @@
 import os
 
 from replikit.environment import capture, compare, hardware_note, timing_comparable
+from replikit.fetch.resolve import artifact_packages
 from replikit.fileio import write_json
 from replikit.workflow import job, study
 
 with job(snakemake):
     env = capture()
+    env["artifact_packages"] = artifact_packages(snakemake.input.artifacts)
     methods = snakemake.params.deployment
     env["software_deployment"] = (", ".join(methods) if methods
                                   else "the current environment (no conda or container)")

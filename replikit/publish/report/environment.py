@@ -50,12 +50,19 @@ def _software_table(study: Study, env: dict[str, Any]) -> pd.DataFrame:
     if isinstance(packages, list):  # [{name, version}] is accepted too
         packages = {p.get("name"): p.get("version") for p in packages}
     declared = study.hardware.software
-    names = list(declared) + sorted(set(packages) - set(declared))
+    # What the runs used first: the code artifacts' packages, then what the paper declares.
+    installed = {n: (v, artifact) for artifact, found in (env.get("artifact_packages") or {})
+                 .items() for n, v in found.items()}
+    first = list(installed) + [n for n in declared if n not in installed]
+    names = first + sorted(set(packages) - set(first))
     return pd.DataFrame({
         "package": [code_span(n) for n in names],
         "declared (paper)": [declared.get(n, DASH) for n in names],
-        "used (this study)": [packages.get(n, DASH) for n in names],
-    }, columns=["package", "declared (paper)", "used (this study)"])
+        "used (this study)": [installed[n][0] if n in installed else packages.get(n, DASH)
+                              for n in names],
+        "installed from": [f"artifact {installed[n][1]}" if n in installed else
+                           ("environment" if n in packages else DASH) for n in names],
+    }, columns=["package", "declared (paper)", "used (this study)", "installed from"])
 
 
 def _system_lines(env: dict[str, Any]) -> list[tuple[str, str]]:

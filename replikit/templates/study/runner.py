@@ -1,4 +1,4 @@
-"""Runners of the {{ name }} study (see replikit/run/harness.py for the contract).
+"""Runners of the {{ name }} study (the runner contract: docs/writing-a-study.md).
 
 A runner takes a RunContext (ctx.params, ctx.seed, ctx.artifact(name) -> Path) and returns
 {"metrics": {...}, "folds": [...], "extra": {...}}. Take every random number from ctx.seed.
