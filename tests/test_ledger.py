@@ -437,3 +437,16 @@ def test_comparison_with_folds_on_one_side_only_pairs_the_runs():
     assert row.verdict == "reproduced"                           # 0.412 > 0.398
     assert row.missing_seeds == [1, 2] and "paired per run" in row.reason
     assert row.reason.startswith("a single pair (n = 1): model-a is higher than model-b")
+
+
+def test_load_records_skips_the_last_good_copy_of_a_failed_job(tmp_path):
+    from replikit import paths
+    from replikit.evaluate.samples import load_records
+    from replikit.fileio import write_json
+
+    record = tmp_path / paths.run_record("s", "exp", 0)
+    write_json(record, {"experiment": "exp", "seed": 0, "status": "ok", "metrics": {}})
+    write_json(tmp_path / paths.last_good(str(paths.run_record("s", "exp", 0))),
+               {"experiment": "exp", "seed": 0, "status": "ok", "metrics": {}})
+    records = load_records(tmp_path / paths.RESULTS, "s")
+    assert [r["_path"] for r in records] == [str(record)]

@@ -217,10 +217,14 @@ def _per_unit(runs: Runs, seeds: Sequence[int], metric: str
 
 # --------------------------------------------------------------------------- files
 def load_records(results: str | Path, study_name: str) -> list[dict[str, Any]]:
-    """Every run record under ``<results>/<study>/runs/`` (any depth), sorted by path."""
+    """Every run record under ``<results>/<study>/runs/``, sorted by path.
+
+    Only the records themselves (:data:`replikit.paths.RUN_RECORD_GLOB`): the last good copy
+    a failed job leaves in ``.last-good/`` is not a run of its own.
+    """
     base = Path(results) / study_name / paths.runs_dir(study_name).name
     records = []
-    for path in sorted(base.rglob("metrics.json")):
+    for path in sorted(base.glob(paths.RUN_RECORD_GLOB)):
         try:
             record = read_json(path)
         except json.JSONDecodeError as exc:
