@@ -57,18 +57,31 @@ def audit_artifact(study: str, artifact: str, root: str | Path = ".") -> Path:
             f"artifact {artifact!r} of study {study!r} has not been fetched",
             where=str(record_path),
             fix=f"run `snakemake results/{study}/artifacts/{artifact}.json study={study}` first")
-    record = read_json(record_path)
+    audit = audit_record(study, read_json(record_path))
+    if audit["status"] != "ok":
+        raise ReplikitError(f"artifact {artifact!r} is unavailable", where=str(record_path),
+                            found=audit["reason"],
+                            fix="fetch it again when its source is reachable")
+    return write_json(root / paths.audit(study), audit)
+
+
+def audit_record(study: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The audit of the artifact an artifact record describes, ready for ``audit.json``.
+
+    An artifact that could not be fetched gives ``status: not-run`` with the record's
+    reason, so a study whose original code is out of reach still reports, and says why.
+    """
+    artifact = record.get("name")
     path = Path(record.get("path") or "")
     if record.get("status") != "ok" or not path.exists():
-        raise ReplikitError(f"artifact {artifact!r} is unavailable", where=str(record_path),
-                            found=str(record.get("reason") or "its path is missing"),
-                            fix="fetch it again when its source is reachable")
+        return {"status": "not-run", "study": study, "artifact": artifact,
+                "reason": str(record.get("reason") or "its path is missing")}
     audit = _audit_path(path)
-    audit.update({"study": study, "artifact": artifact, "artifact_sha256": record.get("sha256"),
-                  "commit": record.get("commit"),
+    audit.update({"status": "ok", "study": study, "artifact": artifact,
+                  "artifact_sha256": record.get("sha256"), "commit": record.get("commit"),
                   "source": (record.get("source") or {}).get("ref"),
                   "audited_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
-    return write_json(root / paths.audit(study), audit)
+    return audit
 
 
 def _audit_path(path: Path) -> dict[str, Any]:
@@ -84,5 +97,5 @@ def _audit_path(path: Path) -> dict[str, Any]:
         return audit_tree(tops[0] if len(tops) == 1 and tops[0].is_dir() else unpacked)
 
 
-__all__ = ["CATEGORIES", "Finding", "audit_artifact", "audit_questions", "audit_tree",
-           "findings_markdown"]
+__all__ = ["CATEGORIES", "Finding", "audit_artifact", "audit_questions", "audit_record",
+           "audit_tree", "findings_markdown"]
