@@ -18,7 +18,15 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from replikit.errors import ReplikitError
 from replikit.study.base import NAME, SHA256, Strict
 from replikit.study.sources import SOURCE_KINDS, GitSource, Source
-from replikit.vocabulary import ClaimKind, Level
+from replikit.vocabulary import NUMBER_KINDS, ClaimKind, CodeOrigin, Level
+
+
+class ManifestError(ValueError):
+    """A problem found across keys, with the key path (``loc``) the loader turns into a line."""
+
+    def __init__(self, loc: list[Any], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 # --------------------------------------------------------------------------- paper
@@ -45,6 +53,10 @@ class Artifact(Strict):
 
     description: str
     role: Literal["code", "data", "checkpoint", "other"] = "data"
+    origin: CodeOrigin | None = Field(
+        None, description="Whose code a 'code' artifact is: 'original' (the paper's, the "
+        "default), 'third-party' (a baseline's package, a replication) or 'library'. "
+        "Completeness checks and badges judge the original code only")
     sha256: SHA256 | None = Field(
         None,
         description="sha256 of the final file; required for files "
@@ -65,6 +77,17 @@ class Artifact(Strict):
                 data = {k: v for k, v in data.items() if k not in keys}
                 data["sources"] = [source]
         return data
+
+    @model_validator(mode="after")
+    def _origin_of_code(self) -> Artifact:
+        if self.origin is not None and self.role != "code":
+            raise ValueError("'origin' applies to artifacts of role 'code' only")
+        return self
+
+    @property
+    def code_origin(self) -> str | None:
+        """Whose code it is ('original' unless stated); None for data and checkpoints."""
+        return (self.origin or "original") if self.role == "code" else None
 
     @property
     def is_git(self) -> bool:
@@ -113,6 +136,10 @@ class Experiment(Strict):
     env: NAME | None = Field(
         None, description="The software environment its runs need under "
         "--software-deployment-method conda: envs/<env>.yaml (default: replikit)")
+    dataset: str | None = Field(None, description="The data set it runs on, e.g. 'ml-1m'")
+    protocol: str | None = Field(
+        None, description="How it evaluates, e.g. '5-fold CV' or 'leave-one-out, 100 "
+        "popularity-sampled negatives'")
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -148,11 +175,66 @@ class Tolerance(Strict):
         return max(parts)
 
 
-class Pair(Strict):
-    """The two experiments a comparison claim sets against each other at one level."""
+class Expected(Strict):
+    """A level's own reference value, for a level whose data set or protocol is not the paper's."""
 
-    a: str = Field(description="The experiment the claim says is better")
-    b: str = Field(description="The experiment it is compared with")
+    value: float
+    source: str = Field(description="Where the value comes from (paper, table, page)")
+
+
+class LevelCheck(Strict):
+    """What a claim checks at one level: one experiment, or the experiments it relates.
+
+    ``experiment`` for value and time claims (a plain name is shorthand for it); ``a`` and
+    ``b`` for relations (``b`` a list for best-of). ``expected`` judges the level against its
+    own reference value; ``not_comparable`` says why the level's number is information only;
+    ``not_run`` declares the level not runnable, with the reason.
+    """
+
+    experiment: str | None = None
+    a: str | None = Field(None, description="The experiment the claim says is better")
+    b: str | list[str] | None = Field(
+        None, description="The experiment it is compared with (a list for best-of)")
+    expected: Expected | None = None
+    not_comparable: str | None = Field(
+        None, description="Why this level's data set or protocol differs from the claim's; "
+        "its number is then shown as information, not judged")
+    not_run: str | None = Field(None, description="Why this level cannot run (declared)")
+
+    def names(self) -> list[str]:
+        """The experiments this level runs (none when it is declared not runnable)."""
+        if self.not_run is not None:
+            return []
+        others = self.b if isinstance(self.b, list) else [self.b]
+        return [n for n in [self.experiment, self.a, *others] if n is not None]
+
+    @property
+    def is_pair(self) -> bool:
+        return self.a is not None
+
+
+#: The two experiments a comparison sets against each other at one level (``{a, b}``).
+Pair = LevelCheck
+
+
+def _shape_problem(kind: str, check: LevelCheck) -> str | None:
+    """Why a level's keys do not fit the claim's kind (None: they fit)."""
+    if check.not_run is not None and check.experiment is None and check.a is None:
+        return None
+    if kind in ("value", "time"):
+        if check.experiment is None or check.a is not None or check.b is not None:
+            return f"a {kind} claim maps each level to one experiment name"
+    elif check.a is None or check.b is None or check.experiment is not None:
+        return f"a {kind} claim maps each level to {{a: <exp>, b: <exp>}}"
+    elif kind == "best-of" and (not isinstance(check.b, list) or len(check.b) < 2):
+        return "a best-of claim maps each level to {a: <exp>, b: [<exp>, <exp>, ...]}"
+    elif kind != "best-of" and isinstance(check.b, list):
+        return f"a {kind} claim sets a against one experiment b; use kind best-of for a list"
+    if check.expected is not None and kind not in NUMBER_KINDS:
+        return f"a {kind} claim has no reported number, so a level cannot give 'expected'"
+    if check.expected is not None and check.not_comparable is not None:
+        return "give a level either 'expected' or 'not_comparable', not both"
+    return None
 
 
 class Claim(Strict):
@@ -161,29 +243,52 @@ class Claim(Strict):
     source: str = Field(description="Table, figure or section it comes from")
     kind: ClaimKind = "value"
     metric: str = Field(description="Metric key the runs write, e.g. 'rmse'")
-    reported: float | None = Field(None, description="The reported number (seconds for time)")
+    dataset: str | None = Field(None, description="The data set the paper states, e.g. 'ml-1m'")
+    protocol: str | None = Field(None, description="The evaluation protocol the paper states")
+    reported: float | None = Field(
+        None, description="The reported number: the value, seconds for time, a/b for ratio, "
+        "percent for improvement")
     decimals: int | None = Field(None, ge=0, description="Digits the paper prints")
     higher_is_better: bool = True
     tolerance: Tolerance | None = None
-    levels: dict[Level, str | Pair] = Field(
-        default_factory=dict, description="Experiment (or pair, for comparisons) per level"
-    )
+    margin: float | None = Field(
+        None, gt=0, description="equivalence claims: |a - b| within this margin")
+    # A plain name is shorthand for {experiment: name}; the validator below turns every level
+    # into a LevelCheck (``str`` stays in the type so that the JSON Schema accepts the name).
+    levels: dict[Level, str | LevelCheck] = Field(
+        default_factory=dict, description="Experiment (or a and b, for relations) per level")
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _name_is_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"experiment": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Claim:
-        if self.kind in ("value", "time"):
-            if self.reported is None or self.tolerance is None:
-                raise ValueError(f"a {self.kind} claim needs 'reported' and 'tolerance'")
-            if any(isinstance(v, Pair) for v in self.levels.values()):
-                raise ValueError(f"a {self.kind} claim maps each level to one experiment name")
-        elif any(isinstance(v, str) for v in self.levels.values()):
-            raise ValueError("a comparison claim maps each level to {a: <exp>, b: <exp>}")
+        numbered = self.kind in NUMBER_KINDS
+        if numbered and (self.reported is None or self.tolerance is None):
+            raise ValueError(f"a {self.kind} claim needs 'reported' and 'tolerance'")
+        if not numbered:
+            given = [k for k in ("reported", "tolerance", "decimals")
+                     if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"a {self.kind} claim does not use {given}: it states a "
+                                 "relation, not a number; remove them")
+        if (self.margin is None) == (self.kind == "equivalence"):
+            raise ValueError("an equivalence claim needs 'margin'" if self.margin is None
+                             else f"a {self.kind} claim does not use 'margin'; remove it")
+        for level, check in self.levels.items():
+            problem = _shape_problem(self.kind, check)
+            if problem:
+                raise ManifestError(["levels", level], problem)
         return self
 
     def experiments(self) -> list[str]:
         names: list[str] = []
-        for value in self.levels.values():
-            names.extend([value.a, value.b] if isinstance(value, Pair) else [value])
+        for check in self.levels.values():
+            names.extend(check.names())
         return names
 
 
@@ -262,7 +367,39 @@ class Study(Strict):
                     raise ValueError(
                         f"claim {claim.id!r} names experiment {exp!r}, which is not declared"
                     )
+        for index, claim in enumerate(self.claims):
+            self._check_comparable(index, claim)
         return self
+
+    def differences(self, claim: Claim, check: LevelCheck) -> list[str]:
+        """How a level's experiment differs from the claim's data set and protocol.
+
+        Only what both sides state is compared; e.g. ``["data set ml-100k, the claim's
+        ml-1m"]``. Empty when nothing stated differs.
+        """
+        names = check.names()
+        if not names:
+            return []
+        exp = self.experiments[check.experiment or check.a or names[0]]
+        out = []
+        for key, word in (("dataset", "data set"), ("protocol", "protocol")):
+            mine, theirs = getattr(exp, key), getattr(claim, key)
+            if mine is not None and theirs is not None and mine != theirs:
+                out.append(f"{word} {mine}, the claim's {theirs}")
+        return out
+
+    def _check_comparable(self, index: int, claim: Claim) -> None:
+        """A number judged on another data set or protocol needs 'expected' or a why."""
+        if claim.kind not in NUMBER_KINDS:
+            return
+        for level, check in claim.levels.items():
+            differs = self.differences(claim, check)
+            if differs and check.expected is None and check.not_comparable is None:
+                raise ManifestError(
+                    ["claims", index, "levels", level],
+                    f"claim {claim.id!r} at {level} runs on {'; '.join(differs)}: give the "
+                    "level its own reference value (expected: {value, source}) or say why "
+                    "its number is information only (not_comparable: <why>)")
 
     @property
     def dir(self) -> Path:
