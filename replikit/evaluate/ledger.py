@@ -20,12 +20,21 @@ import numpy as np
 import pandas as pd
 
 from replikit import paths
-from replikit.evaluate.claims_table import COLUMNS, typed_frame
+from replikit.evaluate.claims_table import typed_frame
 from replikit.evaluate.relations import (
-    equivalence_band,
     judge_best_of,
     judge_equivalence,
     judge_ratio,
+)
+from replikit.evaluate.rows import (
+    apply_verdict,
+    base_row,
+    finish,
+    information,
+    level_band,
+    load_note,
+    missing_note,
+    number_columns,
 )
 from replikit.evaluate.samples import (
     Runs,
@@ -41,18 +50,14 @@ from replikit.evaluate.verdicts import (
     DEFAULT_ALPHA,
     DEFAULT_POWER,
     Comparison,
-    ValueJudgement,
     Verdict,
     compare,
     judge_comparison,
     judge_time,
     judge_value,
-    make_band,
-    not_comparable,
     not_run,
 )
 from replikit.fileio import read_json
-from replikit.numbers import fmt_number
 from replikit.run.harness import cause
 from replikit.study import Claim, LevelCheck, Study
 from replikit.vocabulary import DECLARED_NOT_RUN, LEVELS, VERDICTS
@@ -61,135 +66,45 @@ NAN = float("nan")
 
 
 # --------------------------------------------------------------------------- rows
-def _base_row(claim: Claim, level: str, experiment: str, alpha: float,
-              check: LevelCheck | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(
-        claim_id=claim.id, level=level, experiment=experiment, kind=claim.kind,
-        metric=claim.metric, reported=_reference(claim, check), decimals=claim.decimals,
-        higher_is_better=claim.higher_is_better, claim_text=claim.text, source=claim.source,
-        alpha=alpha, seeds=[], missing_seeds=[], causes=[], n=0,
-    )
-    band = _band(claim, check)
-    if band is not None:
-        row.update(tolerance=band.width, rounding=band.rounding, band_low=band.low,
-                   band_high=band.high)
-    return row
-
-
-def _reference(claim: Claim, check: LevelCheck | None) -> float | None:
-    """The number a level is judged against: its own expected value, else the paper's."""
-    if check is not None and check.expected is not None:
-        return check.expected.value
-    return claim.reported
-
-
-def _band(claim: Claim, check: LevelCheck | None = None):
-    """The level's band, computed here once and written into its rows (None: no band)."""
-    if claim.kind == "equivalence":
-        return equivalence_band(claim.margin)
-    reference = _reference(claim, check)
-    if claim.tolerance is None or reference is None:
-        return None
-    return make_band(reference, claim.tolerance, claim.decimals)
-
-
-def _apply_verdict(row: dict[str, Any], verdict: Verdict) -> None:
-    row.update(verdict=verdict.verdict, reason=verdict.reason, test=verdict.test,
-               rule=verdict.rule, seeds_needed=verdict.seeds_needed)
-
-
-def _missing_note(runs: Runs) -> str:
-    return f"; not used: {runs.reason()}" if runs.missing else ""
-
-
-def _is_time(claim: Claim) -> bool:
-    return claim.kind == "time" or "time" in claim.metric
-
-
-def _load_note(claim: Claim, *runs: Runs) -> str:
-    """Times taken on a loaded machine are unreliable: say so, with the runs' reasons."""
-    if not _is_time(claim):
-        return ""
-    reasons = [str((r.get("load") or {}).get("reason")) for each in runs
-               for r in each.ok.values() if (r.get("load") or {}).get("unreliable")]
-    if not reasons:
-        return ""
-    return (f"; unreliable timing: {len(reasons)} run(s) timed on a loaded machine "
-            f"({reasons[0]})")
-
-
-def _information(study: Study, claim: Claim, check: LevelCheck) -> str:
-    """Why a level's number is information only ('' when it is judged)."""
-    if check.expected is not None:
-        return ""
-    differs = study.differences(claim, check)
-    if not differs:
-        return ""
-    why = f" ({check.not_comparable})" if check.not_comparable else ""
-    return f"measured on {'; '.join(differs)}{why}"
-
-
-def _not_comparable_text(info: str, judged: ValueJudgement, reported: float) -> str:
-    summary = judged.summary
-    drift = (summary.mean - reported) / abs(reported) * 100 if reported else float("nan")
-    return (f"{info}: mean {fmt_number(summary.mean, significant=5)} over {summary.n} "
-            f"(the paper's {fmt_number(reported, significant=5)}, drift {drift:+.1f} %) is "
-            "information, not a test of the paper's number")
 
 
 def _declared_not_run(claim: Claim, level: str, check: LevelCheck, alpha: float
                       ) -> dict[str, Any]:
-    row = _base_row(claim, level, ",".join(check.names()) or "-", alpha, check)
+    row = base_row(claim, level, ",".join(check.names()) or "-", alpha, check)
     row["causes"] = [cause(DECLARED_NOT_RUN, f"{claim.id} at {level}", str(check.not_run))]
-    _apply_verdict(row, not_run(f"declared not runnable: {check.not_run}"))
+    apply_verdict(row, not_run(f"declared not runnable: {check.not_run}"))
     return row
 
 
 def _value_row(study: Study, claim: Claim, level: str, check: LevelCheck, runs: Runs, *,
                comparable: bool, hardware_note: str, alpha: float, power: float
                ) -> dict[str, Any]:
-    row = _base_row(claim, level, runs.experiment, alpha, check)
+    row = base_row(claim, level, runs.experiment, alpha, check)
     row["missing_seeds"] = sorted(runs.missing)
     row["causes"] = runs.cause_list()
     if claim.kind == "time":
         row["comparable"] = comparable
     if not runs.ok:
-        _apply_verdict(row, not_run(runs.reason()))
+        apply_verdict(row, not_run(runs.reason()))
         return row
     sample = sample_of(runs, claim.metric, folds_as_sample=False)
     values = list(sample.values.values())
-    band = _band(claim, check)
+    band = level_band(claim, check)
     unit = unit_word(sample.unit)
     if claim.kind == "time":
         judged = judge_time(values, band, comparable=comparable, hardware_note=hardware_note,
                             alpha=alpha, power=power, unit=unit)
     else:
         judged = judge_value(values, band, alpha=alpha, power=power, unit=unit)
-    _number_columns(row, judged, band.reported, p_difference=judged.difference.p_value)
+    number_columns(row, judged, band.reported, p_difference=judged.difference.p_value)
     row.update(seeds=sample.seeds, sample=sample.unit)
-    _finish(row, judged, _information(study, claim, check), band.reported,
-            _missing_note(runs) + _load_note(claim, runs))
+    finish(row, judged, information(study, claim, check), band.reported,
+            missing_note(runs) + load_note(claim, runs))
     return row
 
 
-def _number_columns(row: dict[str, Any], judged: ValueJudgement, reported: float,
-                    **extra: Any) -> None:
-    summary = judged.summary
-    row.update(
-        n=summary.n, mean=summary.mean, sd=summary.sd, ci_low=summary.ci_low,
-        ci_high=summary.ci_high, drift_abs=summary.mean - reported,
-        drift_rel=(summary.mean - reported) / abs(reported) if reported else NAN,
-        p_value=judged.tost.p_value, **extra)
 
 
-def _finish(row: dict[str, Any], judged: ValueJudgement, info: str, reported: float,
-            notes: str) -> None:
-    verdict = judged.verdict
-    if info:
-        verdict = not_comparable(_not_comparable_text(info, judged, reported))
-    _apply_verdict(row, verdict)
-    row["reason"] = verdict.reason + notes
 
 
 @dataclass
@@ -224,10 +139,10 @@ def _pair_runs(study: Study, indexed: dict[tuple[str, int], dict[str, Any]], a: 
 def _comparison_row(study: Study, claim: Claim, level: str, a: str, b: str,
                     indexed: dict[tuple[str, int], dict[str, Any]], alpha: float
                     ) -> dict[str, Any] | _PendingComparison:
-    row = _base_row(claim, level, f"{a}|{b}", alpha)
+    row = base_row(claim, level, f"{a}|{b}", alpha)
     runs_a, runs_b, none = _pair_runs(study, indexed, a, b, row)
     if none:
-        _apply_verdict(row, not_run(none))
+        apply_verdict(row, not_run(none))
         return row
     a_values, b_values, unit, seeds, notes = paired_samples(runs_a, runs_b, claim.metric)
     comparison = compare(a_values, b_values, a=a, b=b,
@@ -250,28 +165,28 @@ def _measured_relation_row(study: Study, claim: Claim, level: str, check: LevelC
                            power: float) -> dict[str, Any]:
     """Equivalence, ratio and improvement: the value rules on paired differences or ratios."""
     a, b = str(check.a), str(check.b)
-    row = _base_row(claim, level, f"{a}|{b}", alpha, check)
+    row = base_row(claim, level, f"{a}|{b}", alpha, check)
     runs_a, runs_b, none = _pair_runs(study, indexed, a, b, row)
     if none:
-        _apply_verdict(row, not_run(none))
+        apply_verdict(row, not_run(none))
         return row
     a_values, b_values, unit, seeds, notes = paired_samples(runs_a, runs_b, claim.metric)
-    band = _band(claim, check)
+    band = level_band(claim, check)
     common = dict(a=a, b=b, alpha=alpha, power=power, unit=unit_word(unit))
     if claim.kind == "equivalence":
         judged = judge_equivalence(a_values, b_values, claim.margin, **common)
     else:
         judged = judge_ratio(a_values, b_values, band, kind=claim.kind,
                              higher_is_better=claim.higher_is_better, **common)
-    _number_columns(row, judged, band.reported, p_difference=judged.difference.p_value,
+    number_columns(row, judged, band.reported, p_difference=judged.difference.p_value,
                     mean_a=float(np.mean(a_values)), mean_b=float(np.mean(b_values)))
     row.update(seeds=seeds, sample=unit)
     if claim.kind == "equivalence":
         row.update(reported=None, drift_abs=None, drift_rel=None)
     missing = "".join(f"; not used: {r.reason()}" for r in (runs_a, runs_b) if r.missing)
-    extra = "".join(f"; {n}" for n in notes) + missing + _load_note(claim, runs_a, runs_b)
-    info = "" if claim.kind == "equivalence" else _information(study, claim, check)
-    _finish(row, judged, info, band.reported, extra)
+    extra = "".join(f"; {n}" for n in notes) + missing + load_note(claim, runs_a, runs_b)
+    info = "" if claim.kind == "equivalence" else information(study, claim, check)
+    finish(row, judged, info, band.reported, extra)
     return row
 
 
@@ -279,7 +194,7 @@ def _best_of_row(study: Study, claim: Claim, level: str, check: LevelCheck,
                  indexed: dict[tuple[str, int], dict[str, Any]], alpha: float
                  ) -> _PendingBestOf:
     a, others = str(check.a), list(check.b)
-    row = _base_row(claim, level, f"{a}|{','.join(others)}", alpha)
+    row = base_row(claim, level, f"{a}|{','.join(others)}", alpha)
     pairs: list[tuple[str, _PendingComparison | Verdict]] = []
     causes: list[dict[str, str]] = []
     for b in others:
@@ -303,7 +218,7 @@ def _judge_comparisons(pending: list[_PendingComparison], best_of: list[_Pending
         verdict = judge_comparison(item.comparison, p_adj, family_size=corrected.m,
                                    alpha=alpha, power=power)
         item.verdict = verdict
-        _apply_verdict(item.row, verdict)
+        apply_verdict(item.row, verdict)
         item.row["p_adjusted"] = p_adj
         item.row["reason"] = verdict.reason + item.missing_note
         if not math.isnan(p_adj):
@@ -316,7 +231,7 @@ def _finish_best_of(group: _PendingBestOf) -> None:
     verdicts = [(b, p.verdict if isinstance(p, _PendingComparison) else p)
                 for b, p in group.pairs]
     verdict = judge_best_of(group.a, verdicts)
-    _apply_verdict(group.row, verdict)
+    apply_verdict(group.row, verdict)
     ran = [p for _, p in group.pairs if isinstance(p, _PendingComparison)]
     if ran:
         weakest = min(ran, key=lambda p: p.comparison.improvement)
