@@ -126,7 +126,7 @@ def test_letter_parses_back_with_verdicts_numbers_questions_and_the_pdf(project)
     assert body.startswith("Dear Ada Example and Bo Sample,")
     # The letter: findings, the discrepancies that matter, the questions; one page at most.
     assert "What we found\n-------------\n- At the re-run level" in body
-    assert ("- C1 (re-implement): reported 0.900, measured 0.871 "
+    assert ("- C1 (re-implement): reported 0.90, measured 0.871 "
             "(sd 0.004, 95% CI 0.866 to 0.877, n = 5).") in body
     assert "1. Which random split of ToySet does Table 1 use? (concerns C1)" in body
     assert "at least 30 days, until 2026-04-01" in body

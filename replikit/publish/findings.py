@@ -49,8 +49,8 @@ def _names(ids: list[str], code: Callable[[str], str], details: dict[str, str] |
                                else "")
 
 
-def _drift(row: pd.Series) -> str:
-    return "" if is_missing(row["drift_rel"]) else f"drift {fmt_percent(row['drift_rel'])}"
+def _drift(drift_rel: float) -> str:
+    return "" if is_missing(drift_rel) else f"drift {fmt_percent(drift_rel)}"
 
 
 def _judged_sentence(level: str, rows: pd.DataFrame, one: str, many: str,
@@ -69,8 +69,9 @@ def _judged_sentence(level: str, rows: pd.DataFrame, one: str, many: str,
     text = f"At the {level} level, of {what} checked, " + ", ".join(parts or ["none reproduced"])
     failed = judged[judged["verdict"] == NOT_REPRODUCED]
     if len(failed):
-        details = {r.claim_id: _drift(r) for r in failed.itertuples()} if one != "relation" \
-            else {}
+        details = ({c: _drift(d) for c, d in zip(failed["claim_id"], failed["drift_rel"],
+                                                  strict=True)}
+                   if one != "relation" else {})
         text += (f"; not reproduced: {_names(list(failed['claim_id']), code, details)}")
     return text + "."
 
