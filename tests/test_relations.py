@@ -255,3 +255,18 @@ def test_best_of_needs_a_list_and_a_pair_needs_one(tmp_path):
     data["claims"][0]["levels"]["re-implement"]["b"] = "b1"
     text = _refused(data, tmp_path, "best-of")
     assert "claims[0].levels.re-implement (line " in text
+
+
+# --------------------------------------------------------------------------- shipped studies
+def test_surprise_states_data_and_protocol_and_judges_relative_speeds():
+    study = load_study("surprise")
+    for item in [*study.claims, *study.experiments.values()]:
+        assert item.dataset in ("ml-100k", "ml-1m") and item.protocol == "5-fold CV", item
+    ratios = [c for c in study.claims if c.kind == "ratio"]
+    assert len(ratios) == 18 and all(c.metric == "time_s" for c in ratios)
+    svdpp = study.claim("100k-svdpp-nocache-time-ratio")
+    assert svdpp.reported == pytest.approx(99 / 6, abs=1e-4)
+    assert (svdpp.levels["re-run"].a, svdpp.levels["re-run"].b) == (
+        "rerun-svdpp-nocache-100k", "rerun-svd-100k")
+    # Every pair runs on one data set, the claim's: the ratio is judged, not information.
+    assert all(not study.differences(c, c.levels["re-run"]) for c in ratios)
