@@ -57,7 +57,7 @@ def test_every_section_is_present_in_order(fake):
     # The per-claim detail lives in the companion document, so the report stays short.
     assert "## Claims in detail" not in fake["text"] and "`claims-detail.qmd`" in fake["text"]
     assert "## Claims in detail" in fake["detail"]
-    assert "## Verification matrix as text" in fake["detail"]
+    assert "## Cost per claim and per experiment" in fake["detail"]
 
 
 def test_every_referenced_file_exists(fake):
