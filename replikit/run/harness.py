@@ -150,7 +150,10 @@ def _drawn_from(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 def seeding_record(seeded: list[str], before: dict[str, Any]) -> dict[str, Any]:
     """What the seed controlled: the generators seeded, and those the run drew from."""
     drawn = _drawn_from(before, _generator_states())
-    return {"seeded": seeded, "drawn_from": drawn,
+    # torch imported by the run itself, after the harness seeded: its global generator was
+    # not seeded here (the runner must seed what it uses from ctx.seed).
+    late = [name for name in ("torch",) if name in sys.modules and name not in seeded]
+    return {"seeded": seeded, "drawn_from": drawn, "imported_after_seeding": late,
             "note": ("generators a runner builds itself from ctx.seed (e.g. "
                      "numpy.random.default_rng(ctx.seed)) are not seen here")}
 
