@@ -270,3 +270,26 @@ def test_surprise_states_data_and_protocol_and_judges_relative_speeds():
         "rerun-svdpp-nocache-100k", "rerun-svd-100k")
     # Every pair runs on one data set, the claim's: the ratio is judged, not information.
     assert all(not study.differences(c, c.levels["re-run"]) for c in ratios)
+
+
+@pytest.mark.parametrize("a_time, loaded, verdict", [
+    (16.0, False, REPRODUCED),
+    (40.0, False, NOT_REPRODUCED),
+    (40.0, True, INCONCLUSIVE),     # a time taken under load is no evidence against the claim
+    (16.0, True, REPRODUCED),       # ... and a match stands, marked unreliable
+])
+def test_a_ratio_of_times_taken_on_a_loaded_machine(a_time, loaded, verdict):
+    data = study_dict()
+    data["claims"] = [{"id": "speed", "text": "a takes 16 × b's time", "source": "s",
+                       "kind": "ratio", "metric": "time_s", "reported": 16.0,
+                       "higher_is_better": False, "tolerance": {"relative": 0.3},
+                       "levels": {"re-run": {"a": "slow", "b": "fast"}}}]
+    data["experiments"] = {"slow": _experiment([0]), "fast": _experiment([0])}
+    load = {"unreliable": loaded, "reason": "1-minute load average 12.7 on 2 CPUs" if loaded
+            else ""}
+    runs = [{"experiment": name, "seed": 0, "status": "ok", "metrics": {"time_s": t},
+             "load": load} for name, t in (("slow", a_time), ("fast", 1.0))]
+    row = build_ledger(Study.model_validate(data), runs, hardware_comparable=False).iloc[0]
+    assert row.verdict == verdict, row.reason
+    assert ("unreliable timing: 2 run(s) timed on a loaded machine (1-minute load average "
+            "12.7 on 2 CPUs)" in row.reason) is loaded

@@ -14,8 +14,10 @@ from replikit.evaluate.samples import Runs
 from replikit.evaluate.verdicts import ValueJudgement, Verdict, make_band, not_comparable
 from replikit.numbers import fmt_number
 from replikit.study import Claim, LevelCheck, Study
+from replikit.vocabulary import INCONCLUSIVE, NOT_REPRODUCED, PARTIAL
 
 NAN = float("nan")
+UNRELIABLE = "unreliable timing"
 
 
 def base_row(claim: Claim, level: str, experiment: str, alpha: float,
@@ -66,7 +68,7 @@ def load_note(claim: Claim, *runs: Runs) -> str:
                for r in each.ok.values() if (r.get("load") or {}).get("unreliable")]
     if not reasons:
         return ""
-    return (f"; unreliable timing: {len(reasons)} run(s) timed on a loaded machine "
+    return (f"; {UNRELIABLE}: {len(reasons)} run(s) timed on a loaded machine "
             f"({reasons[0]})")
 
 def information(study: Study, claim: Claim, check: LevelCheck) -> str:
@@ -100,5 +102,14 @@ def finish(row: dict[str, Any], judged: ValueJudgement, info: str, reported: flo
     verdict = judged.verdict
     if info:
         verdict = not_comparable(not_comparable_text(info, judged, reported))
+    elif UNRELIABLE in notes and verdict.verdict in (NOT_REPRODUCED, PARTIAL):
+        verdict = under_load(verdict)
     apply_verdict(row, verdict)
     row["reason"] = verdict.reason + notes
+
+
+def under_load(verdict: Verdict) -> Verdict:
+    """A time taken on a loaded machine is no evidence against the claim: inconclusive."""
+    return Verdict(INCONCLUSIVE, f"{verdict.reason}; but the time was taken on a loaded "
+                   f"machine, so the {verdict.verdict} verdict does not stand: re-time on an "
+                   "idle machine", rule="load", test=verdict.test, p_value=verdict.p_value)

@@ -56,8 +56,10 @@ because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.944
 is outside it just as a slower one is: the claim is the number) only when the hardware used
 matches the paper's declared hardware. Otherwise an absolute time is **not comparable**:
 information, not evidence, and no seed count is advised. Each run records the machine's
-load (load average, other busy processes, CPUs used); a time taken on a loaded machine is
-marked unreliable in the reason.
+load (load average, other busy processes, CPUs used). A time taken on a loaded machine (the
+1-minute load above the CPU count, or other busy processes taking the CPUs the run left
+free) is unreliable: the reason says so, and a time or ratio-of-times verdict that would be
+not reproduced or partially reproduced becomes **inconclusive**.
 
 **Ratio claims** ("a takes k times b's time") and **Improvement claims** ("a improves on b
 by r %") are judged on the per-pair ratios a/b (improvements: (a/b − 1) × 100, or

@@ -69,7 +69,7 @@ def summary_paragraph(study: Study, ledger: pd.DataFrame) -> str:
         comparable = sum(yes_no(v) == "yes" for v in times["comparable"])
         parts.append(f"Of {plural(len(times), 'time check')}, {comparable} "
                      f"{'is' if comparable == 1 else 'are'} comparable with the paper's "
-                     "hardware; the others are indicative only.")
+                     "hardware; the others are information only (not comparable).")
     return " ".join(parts)
 
 
@@ -145,6 +145,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
         "sources": sources,
         "findings": markdown_findings(ledger),
         "verdict_summary": summary_paragraph(study, ledger),
+        "checked_line": summary_paragraph(study, ledger).split(". At the ")[0] + ".",
         "counts_table": markdown_table(counts, f"Verdicts per level. Source: "
                                        f"`{sources['counts']}`.",
                                        ["l"] + ["r"] * (len(counts.columns) - 1)),
