@@ -84,9 +84,9 @@ def information(study: Study, claim: Claim, check: LevelCheck) -> str:
 def not_comparable_text(info: str, judged: ValueJudgement, reported: float) -> str:
     summary = judged.summary
     drift = (summary.mean - reported) / abs(reported) * 100 if reported else float("nan")
-    return (f"{info}: mean {fmt_number(summary.mean, significant=5)} over {summary.n} "
-            f"(the paper's {fmt_number(reported, significant=5)}, drift {drift:+.1f} %) is "
-            "information, not a test of the paper's number")
+    return (f"{info}: mean {fmt_number(summary.mean, significant=5)} (n = {summary.n}) "
+            f"against the paper's {fmt_number(reported, significant=5)} (drift {drift:+.1f} %) "
+            "is information, not a test of the paper's number")
 
 def number_columns(row: dict[str, Any], judged: ValueJudgement, reported: float,
                     **extra: Any) -> None:
