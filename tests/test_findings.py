@@ -37,7 +37,7 @@ def test_findings_read_like_a_reviewers_sentences():
                        "reproduced: v3 (drift +3.10%).")
     assert "At the re-run level, the 1 ratio claim checked is reproduced." in said
     assert ("At the generalize level, of 2 relations checked, 1 reproduced; not reproduced: "
-            "c1.") in said
+            "c1 (a does not beat b2).") in said
     assert any(s.startswith("1 check is not comparable: the experiment runs on another data "
                             "set or protocol") and "(v1)" in s for s in said)
     assert ("2 absolute times are not comparable: the hardware differs from the paper's, so "

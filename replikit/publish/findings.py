@@ -53,6 +53,12 @@ def _drift(drift_rel: float) -> str:
     return "" if is_missing(drift_rel) else f"drift {fmt_percent(drift_rel)}"
 
 
+def _gist(reason: str, limit: int = 90) -> str:
+    """The first clause of a relation's reason, e.g. 'a does not beat b2' ('' if too long)."""
+    clause = str(reason).split(";")[0].split(":")[0].split(". ")[0].strip()
+    return clause if len(clause) <= limit else ""
+
+
 def _judged_sentence(level: str, rows: pd.DataFrame, one: str, many: str,
                      code: Callable[[str], str]) -> str | None:
     judged = rows[~rows["verdict"].isin([NOT_RUN, NOT_COMPARABLE])]
@@ -71,7 +77,9 @@ def _judged_sentence(level: str, rows: pd.DataFrame, one: str, many: str,
     if len(failed):
         details = ({c: _drift(d) for c, d in zip(failed["claim_id"], failed["drift_rel"],
                                                   strict=True)}
-                   if one != "relation" else {})
+                   if one != "relation" else
+                   {c: _gist(r) for c, r in zip(failed["claim_id"], failed["reason"],
+                                                strict=True)})
         text += (f"; not reproduced: {_names(list(failed['claim_id']), code, details)}")
     return text + "."
 
