@@ -35,13 +35,37 @@ def test_every_claim_maps_levels_to_declared_experiments(study):
 
 
 def test_comparison_claims_pair_bert4rec_with_sasrec(study):
-    comparisons = [c for c in study.claims if c.kind == "comparison"]
-    assert len(comparisons) == 3
+    comparisons = [c for c in study.claims if c.kind in ("comparison", "best-of")]
+    assert len(comparisons) == 5
     for claim in comparisons:
         for pair in claim.levels.values():
             assert isinstance(pair, Pair)
+            if pair.not_run:   # baselines of Table 2 the study does not implement
+                assert "implements none of" in pair.not_run
+                continue
             assert study.experiments[pair.a].params["model"] == "bert4rec"
-            assert study.experiments[pair.b].params["model"] in ("sasrec", "mostpop")
+            others = pair.b if isinstance(pair.b, list) else [pair.b]
+            assert {study.experiments[b].params["model"] for b in others} <= {
+                "sasrec", "mostpop", "itemknn"}
+
+
+def test_the_generalize_level_tests_relations_and_leaves_ml1m_numbers_as_information(study):
+    for claim in study.claims:
+        check = claim.levels.get("generalize")
+        if check is None:
+            continue
+        if claim.kind == "value":
+            # The paper's ML-1m numbers are not judged on ML-100k.
+            assert study.differences(claim, check) and check.not_comparable, claim.id
+        else:
+            assert claim.kind in ("comparison", "best-of"), claim.id
+    best = study.claim("b4r-best-of-baselines").levels["generalize"]
+    assert best.b == ["ml100k-sasrec", "ml100k-mostpop", "ml100k-itemknn"]
+
+
+def test_every_claim_and_experiment_states_its_data_set_and_protocol(study):
+    for item in [*study.claims, *study.experiments.values()]:
+        assert item.dataset in ("ml-1m", "ml-100k") and item.protocol, item
 
 
 def test_generalize_level_has_four_models_over_three_seeds(study):

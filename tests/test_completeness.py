@@ -14,6 +14,7 @@ from replikit.audit.completeness import (
     badge_table,
     check_artifact,
     completeness_table,
+    other_code,
 )
 
 README = """\
@@ -184,7 +185,7 @@ def test_functional_needs_dependencies_and_evaluation_code(tmp_path):
 def test_badge_table():
     table = badge_table(_badges([], GOOD_LEDGER).values())
     assert list(table.columns) == ["badge", "awarded", "reason"]
-    assert table.loc[0, "reason"] == "the study lists no code artifact"
+    assert table.loc[0, "reason"] == "the study lists no artifact of the paper's own code"
     assert list(table["awarded"]) == ["no", "no", "yes", "no"]
 
 
@@ -210,3 +211,26 @@ def test_report_section_lists_the_checklist_and_every_badge(tmp_path, complete):
     # inconclusive.
     badges = pd.read_csv(qmd.parent / "tables" / "acm_badges.csv")
     assert list(badges["awarded"]) == ["yes", "yes", "yes", "no"]
+
+
+# --------------------------------------------------------------------------- code origins
+@pytest.mark.parametrize("origin", ["library", "third-party"])
+def test_code_that_is_not_the_papers_does_not_affect_checklist_or_badges(complete, tmp_path,
+                                                                         origin):
+    # An unpinned, unavailable library: it would withhold every badge if it were judged.
+    other = _record(tmp_path / "missing", name="scikit-learn", origin=origin, commit=None,
+                    status="unavailable", reason="offline")
+    alone = _badges([_record(complete)], GOOD_LEDGER)
+    both = _badges([_record(complete), other], GOOD_LEDGER)
+    assert {k: (b.awarded, b.reason) for k, b in both.items()} == {
+        k: (b.awarded, b.reason) for k, b in alone.items()}
+    table = completeness_table([_record(complete), other])
+    assert list(table["artifact"].unique()) == ["code"]
+    assert [r["name"] for r in other_code([_record(complete), other])] == ["scikit-learn"]
+
+
+def test_without_the_papers_code_no_badge_for_availability(tmp_path):
+    library = _record(tmp_path, name="numpy", origin="library")
+    badges = _badges([library], GOOD_LEDGER)
+    assert not badges["Artifacts Available"].awarded
+    assert "paper's own code" in badges["Artifacts Available"].reason

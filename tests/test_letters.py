@@ -124,19 +124,27 @@ def test_letter_parses_back_with_verdicts_numbers_questions_and_the_pdf(project)
     assert msg["Subject"] == 'Reproducing "Toy results on toy data": results and questions'
     body = _body(msg)
     assert body.startswith("Dear Ada Example and Bo Sample,")
-    assert "re-run (orig): reproduced; measured 0.899 (n = 1)" in body
-    assert "2 claim(s); 1 of them have results so far" in body  # C2 did not run
-    assert ("re-implement (ours): not reproduced; measured 0.871 "
-            "(sd 0.004, 95% CI 0.866 to 0.877, n = 5) [0.029 below]") in body
-    assert "C2: Training takes 6 s\n  reported: 6 s\n  - re-run (orig): not run" in body
+    # The letter: findings, the discrepancies that matter, the questions; one page at most.
+    assert "What we found\n-------------\n- At the re-run level" in body
+    assert ("- C1 (re-implement): reported 0.90, measured 0.871 "
+            "(sd 0.004, 95% CI 0.866 to 0.877, n = 5).") in body
     assert "1. Which random split of ToySet does Table 1 use? (concerns C1)" in body
     assert "at least 30 days, until 2026-04-01" in body
+    prose = body[:body.index("\nAttached:")]
+    assert len(prose.split()) <= 500 and len(prose.splitlines()) <= 60
     attachments = list(msg.iter_attachments())
-    assert [a.get_filename() for a in attachments] == ["toy-report.pdf"]
+    assert [a.get_filename() for a in attachments] == ["toy-report.pdf", "toy-claims.txt"]
     assert attachments[0].get_content_type() == "application/pdf"
     assert attachments[0].get_content() == PDF
+    # The per-claim table is attached, not in the letter.
+    table = attachments[1].get_content().replace("\r\n", "\n")
+    assert "re-run (orig): reproduced; measured 0.899 (n = 1)" in table
+    assert ("re-implement (ours): not reproduced; measured 0.871 "
+            "(sd 0.004, 95% CI 0.866 to 0.877, n = 5) [0.029 below]") in table
+    assert "C2: Training takes 6 s\n  reported: 6 s\n  - re-run (orig): not run" in table
+    assert "re-run (orig)" not in body
     text = txt.read_text()
-    assert "To: Ada Example <ada@example.org>" in text and body in text
+    assert "To: Ada Example <ada@example.org>" in text and body in text and table in text
 
 
 def test_letter_without_open_questions_has_no_question_section(project):
@@ -175,9 +183,10 @@ def test_surprise_letter_via_cli_attaches_the_report(tmp_path, capsys):
     msg = _parse(eml.read_bytes())
     assert msg["To"] is None  # no address is on record for the author
     assert _body(msg).startswith("Dear Nicolas Hug,")
-    (attachment,) = msg.iter_attachments()
+    attachment, table = msg.iter_attachments()
     assert attachment.get_filename() == "surprise-report.pdf"
     assert attachment.get_content() == PDF
+    assert table.get_filename() == "surprise-claims.txt"
     text = (eml.parent / "letter.txt").read_text()
     assert "GitHub issues (https://github.com/NicolasHug/Surprise/issues)" in text
 
@@ -212,15 +221,16 @@ def test_send_delivers_the_letter_and_logs_it(project, monkeypatch, capsys):
     assert received.mail_from == "carla@example.org"
     assert received.rcpt_tos == ["ada@example.org"]
     msg = _parse(received.content)
-    (attachment,) = msg.iter_attachments()
+    attachment, table = msg.iter_attachments()
     assert attachment.get_content() == PDF
-    assert "not reproduced; measured 0.871" in _body(msg)
+    assert "not reproduced; measured 0.871" in table.get_content()
 
     log_file = project / "studies/toy/contacts.yaml"
     contacts = load_contacts(log_file, ["C1", "C2"])
     sent = contacts.messages[-1]
     assert (sent.id, sent.direction, sent.channel, sent.date) == ("m2", "sent", "email", TODAY)
-    assert sent.authors == ["Ada Example"] and sent.attachments == ["toy-report.pdf"]
+    assert sent.authors == ["Ada Example"]
+    assert sent.attachments == ["toy-report.pdf", "toy-claims.txt"]
     out = capsys.readouterr()
     letter = project / "reports/toy/letter"
     for text in (log_file.read_text(), out.out, out.err, (letter / "letter.txt").read_text(),

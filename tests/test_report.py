@@ -21,7 +21,7 @@ from replikit.publish.report import (
 from replikit.results import Results
 
 SECTIONS = ["## The study", "## Verification matrix", "## Drift from the reported values",
-            "### Seed variance", "## Claims in detail", "## Time claims", "## Artifacts",
+            "### Seed variance", "## Time claims", "## Artifacts",
             "## Environment", "## Deviations from the paper", "## Verdict rules"]
 
 
@@ -31,7 +31,8 @@ def fake(tmp_path_factory):
     results = build_results(root, 1)
     out = root / "reports" / "fakestudy"
     qmd = write_report_from_results(results["study"], results["results"], RULES, out)
-    return {**results, "qmd": qmd, "out": out, "text": qmd.read_text(encoding="utf-8")}
+    return {**results, "qmd": qmd, "out": out, "text": qmd.read_text(encoding="utf-8"),
+            "detail": (out / "claims-detail.qmd").read_text(encoding="utf-8")}
 
 
 def _results(ledger, fake, **given):
@@ -52,7 +53,11 @@ def test_writes_source_config_figures_and_tables(fake):
 def test_every_section_is_present_in_order(fake):
     positions = [fake["text"].index(s) for s in SECTIONS]
     assert positions == sorted(positions)
-    assert '::: {.callout-note title="Verdict summary"}' in fake["text"]
+    assert '::: {.callout-note title="Findings"}' in fake["text"]
+    # The per-claim detail lives in the companion document, so the report stays short.
+    assert "## Claims in detail" not in fake["text"] and "`claims-detail.qmd`" in fake["text"]
+    assert "## Claims in detail" in fake["detail"]
+    assert "## Cost per claim and per experiment" in fake["detail"]
 
 
 def test_every_referenced_file_exists(fake):
@@ -69,7 +74,7 @@ def test_rules_are_verbatim(fake):
 
 def test_claim_detail_shows_the_ledger_numbers(fake):
     row = fake["ledger"].query("claim_id == '100k-svd-rmse' and level == 're-run'").iloc[0]
-    text = fake["text"]
+    text = fake["detail"]
     # decimals 3 in the paper -> measurements printed with 5
     assert f"{row['mean']:.5f} ± {row['sd']:.5f} (n = 5)" in text
     assert f"\\[{row['ci_low']:.5f}, {row['ci_high']:.5f}\\]" in text  # brackets escaped
@@ -85,7 +90,7 @@ def test_report_copies_numbers_and_never_recomputes_them(fake, tmp_path):
     rerun = (ledger["claim_id"] == "100k-svd-rmse") & (ledger["level"] == "re-run")
     ledger.loc[rerun, "mean"] = 0.5  # disagrees with the runs on purpose
     qmd = write_report_source(fake["study"], _results(ledger, fake), RULES, tmp_path / "r")
-    assert "0.50000 ± " in qmd.read_text()
+    assert "0.50000 ± " in (qmd.parent / "claims-detail.qmd").read_text()
 
 
 def test_summary_counts_the_verdicts(fake):
@@ -114,7 +119,8 @@ def test_artifacts_and_environment(fake):
     assert "| cpu | intel i5 11th Gen 2.60GHz | AMD EPYC 7B13 | no |" in text
     assert "| `scikit-surprise` | 1.1.2 | 1.1.5 |" in text
     assert "scikit-surprise 1.1.5 instead of 1.1.2" in text
-    detail = text[text.index("### 100k-svd-time"):text.index("## Time claims")]
+    detail = fake["detail"][fake["detail"].index("### 100k-svd-time"):
+                            fake["detail"].index("## Time claims")]
     assert "Deviations that apply to this claim: timed on a shared server, not a laptop." in \
         detail
 
@@ -148,7 +154,8 @@ def test_markdown_special_characters_are_escaped(fake, tmp_path):
     data["claims"][0]["text"] = "RMSE | MAE is $0.934 with *defaults* <5-fold>"
     study = type(fake["study"]).model_validate(data)
     qmd = write_report_source(study, _results(fake["ledger"], fake), RULES, tmp_path / "r")
-    assert r"RMSE \| MAE is \$0.934 with \*defaults\* \<5-fold\>" in qmd.read_text()
+    detail = (qmd.parent / "claims-detail.qmd").read_text()
+    assert r"RMSE \| MAE is \$0.934 with \*defaults\* \<5-fold\>" in detail
 
 
 def test_unknown_verdict_is_an_error(fake):

@@ -118,3 +118,50 @@ def test_profiles_override_params(study, tmp_path):
 def test_unknown_profile_is_a_clear_error(study):
     with pytest.raises(ReplikitError, match="unknown profile 'huge'"):
         study.experiment_params("draw", "huge")
+
+
+# --------------------------------------------------------------------------- not runnable
+NOT_RUNNABLE_RUNNER = '''
+from replikit.run import NotRunnable
+
+
+def draw(ctx):
+    raise NotRunnable("no maintained package implements this baseline")
+'''
+
+
+def test_a_runner_that_raises_not_runnable_gives_a_not_run_record(study, tmp_path):
+    (study.dir / "runner.py").write_text(NOT_RUNNABLE_RUNNER)
+    record = execute(study, "draw", 0, [artifact(tmp_path)], tmp_path / "r.json")
+    assert record["status"] == "not-run"
+    assert record["reason"] == ("the runner cannot run it: no maintained package implements "
+                                "this baseline")
+    assert record["causes"] == [{"kind": "not-runnable", "name": "draw",
+                                 "detail": "no maintained package implements this baseline"}]
+    assert read_json(tmp_path / "r.json") == record
+
+
+def test_the_record_says_what_the_seed_controlled_and_how_loaded_the_machine_was(
+        study, tmp_path):
+    record = execute(study, "draw", 0, [artifact(tmp_path)], tmp_path / "r.json")
+    seeding = record["seeding"]
+    assert seeding["seeded"][:2] == ["random", "numpy"]
+    # The runner draws from numpy's and Python's global generators, and from nothing else.
+    assert set(seeding["drawn_from"]) == {"random", "numpy"}
+    load = record["load"]
+    assert len(load["load_average"]) == 3 and load["cpus"] >= 1 and load["cpus_used"] == 1
+    assert isinstance(load["unreliable"], bool)
+    assert bool(load["reason"]) is load["unreliable"]
+
+
+@pytest.mark.parametrize("load, cpus, used, busy, unreliable", [
+    (0.5, 4, 1, [], False),
+    (5.0, 4, 1, [], True),                                         # oversubscribed
+    (1.0, 2, 1, [{"cpu_percent": 180.0}], True),                   # others took both CPUs
+    (1.0, 4, 1, [{"cpu_percent": 100.0}], False),                  # one other, room left
+])
+def test_load_judgement(load, cpus, used, busy, unreliable):
+    from replikit.run.load import judge_load
+
+    flag, reason = judge_load(load, cpus, used, busy)
+    assert flag is unreliable and bool(reason) is unreliable

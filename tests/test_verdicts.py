@@ -11,6 +11,7 @@ from replikit.evaluate.rules_text import RULES_MARKDOWN, render_rules
 from replikit.evaluate.stats import holm, seeds_needed, summarize, tost
 from replikit.evaluate.verdicts import (
     INCONCLUSIVE,
+    NOT_COMPARABLE,
     NOT_REPRODUCED,
     NOT_RUN,
     PARTIAL,
@@ -26,6 +27,7 @@ from replikit.evaluate.verdicts import (
     not_run,
 )
 from replikit.study import Tolerance
+from replikit.vocabulary import CLAIM_KINDS
 
 # Surprise's SVD row: RMSE 0.944 printed with 3 decimals, tolerance ±0.005.
 RMSE_BAND = make_band(0.944, Tolerance(absolute=0.005), 3)      # [0.9385, 0.9495]
@@ -62,6 +64,7 @@ def test_band_edges_are_inclusive(value, inside):
 
 
 # --------------------------------------------------------------------------- value claims
+SAME = "point rule (seed did not change the result)"
 TIGHT = [0.9441, 0.9436, 0.9445, 0.9439, 0.9442]         # sd 0.00035 around 0.944
 FAR = [0.9601, 0.9612, 0.9598, 0.9605]                    # well above the band
 
@@ -74,9 +77,11 @@ VALUE_CASES = [
     ("n1-on-the-edge", [0.9495], RMSE_BAND, REPRODUCED, "point rule (n = 1)"),
     ("n1-above", [0.9501], RMSE_BAND, NOT_REPRODUCED, "point rule (n = 1)"),
     ("n1-below", [0.9300], RMSE_BAND, NOT_REPRODUCED, "point rule (n = 1)"),
-    ("zero-variance-inside", [0.944] * 5, RMSE_BAND, REPRODUCED, "point rule (zero variance)"),
-    ("zero-variance-outside", [0.95] * 3, RMSE_BAND, NOT_REPRODUCED,
-     "point rule (zero variance)"),
+    # sd = 0 over seeds: the seed did not change the result, so the copies are one value.
+    ("zero-variance-inside", [0.944] * 5, RMSE_BAND, REPRODUCED, SAME),
+    ("zero-variance-outside", [0.95] * 3, RMSE_BAND, NOT_REPRODUCED, SAME),
+    ("same-value-up-to-summation-noise", [0.944, 0.944 + 1e-16, 0.944 - 1e-16], RMSE_BAND,
+     REPRODUCED, SAME),
     ("equivalent", TIGHT, RMSE_BAND, REPRODUCED, "TOST"),
     ("equivalent-though-different-from-reported",
      [0.9469, 0.9470, 0.9471, 0.9470, 0.9470], RMSE_BAND, REPRODUCED, "TOST"),
@@ -103,7 +108,8 @@ def test_value_rules(case, values, band, verdict, test):
     judged = judge_value(values, band)
     assert judged.verdict.verdict == verdict, judged.verdict.reason
     assert judged.verdict.test == test
-    assert judged.summary.n == len(values)
+    assert judged.summary.n == (1 if test == SAME else len(values))
+    assert ("the seed did not change the result" in judged.verdict.reason) is (test == SAME)
     assert "\n" not in judged.verdict.reason and judged.verdict.reason
 
 
@@ -131,7 +137,8 @@ def test_point_rule_says_so_in_the_reason():
     assert reason.startswith("a single run (n = 1)")
     assert "no test possible" in reason and "[0.9385, 0.9495]" in reason
     reason = judge_value([0.95] * 3, RMSE_BAND).verdict.reason
-    assert reason.startswith("no variation over 3 seeds") and "above" in reason
+    assert reason.startswith("one measurement over seeds (all 3 gave the same value: the seed "
+                             "did not change the result)") and "above" in reason
 
 
 def test_reproduced_reason_gives_the_tost_p_value():
@@ -186,12 +193,15 @@ TIME_BAND = make_band(6.0, Tolerance(relative=0.5), 0)          # [2.5, 9.5]
 
 TIME_CASES = [
     ("one-run-inside", [7.9], True, REPRODUCED),
-    ("one-run-inside-other-hardware", [7.9], False, REPRODUCED),
-    ("one-run-too-slow", [10.8], False, NOT_REPRODUCED),
+    ("one-run-inside-other-hardware", [7.9], False, NOT_COMPARABLE),
+    ("one-run-too-slow-other-hardware", [10.8], False, NOT_COMPARABLE),
+    ("one-run-too-slow", [10.8], True, NOT_REPRODUCED),
     ("one-run-too-fast", [2.2], True, NOT_REPRODUCED),
     ("seeds-equivalent", [6.1, 5.8, 6.4, 6.0, 5.9], True, REPRODUCED),
-    ("seeds-equivalent-other-hardware", [6.1, 5.8, 6.4, 6.0, 5.9], False, REPRODUCED),
-    ("seeds-far-slower", [14.2, 14.9, 13.8], False, NOT_REPRODUCED),
+    ("seeds-equivalent-other-hardware", [6.1, 5.8, 6.4, 6.0, 5.9], False, NOT_COMPARABLE),
+    ("seeds-far-slower-other-hardware", [14.2, 14.9, 13.8], False, NOT_COMPARABLE),
+    ("seeds-far-slower", [14.2, 14.9, 13.8], True, NOT_REPRODUCED),
+    ("one-run-too-fast-other-hardware", [2.2], False, NOT_COMPARABLE),
     ("seeds-noisy-near-edge", [8.0, 9.4, 6.5], True, PARTIAL),
 ]
 
@@ -203,19 +213,18 @@ def test_time_rules(case, values, comparable, verdict):
                         hardware_note="cpu: AMD EPYC here, intel i5 declared")
     assert judged.verdict.verdict == verdict
     plain = judge_value(values, TIME_BAND)
-    assert judged.verdict.verdict == plain.verdict.verdict       # the verdict stands
     if comparable:
-        assert judged.verdict.reason == plain.verdict.reason
-        assert "indicative" not in judged.verdict.reason
+        assert judged.verdict == plain.verdict          # comparable hardware: the value rules
     else:
-        assert judged.verdict.reason.startswith(plain.verdict.reason)
-        assert "times are indicative only" in judged.verdict.reason
+        # Other hardware: information, never red, and no seed count that could not settle it.
+        assert judged.verdict.seeds_needed is None and "seeds" not in judged.verdict.reason
+        assert "information here, not evidence" in judged.verdict.reason
         assert "(cpu: AMD EPYC here, intel i5 declared)" in judged.verdict.reason
 
 
 def test_time_rules_without_a_note_still_say_why():
     reason = judge_time([7.9], TIME_BAND, comparable=False).verdict.reason
-    assert reason.endswith("does not match the paper's declared hardware")
+    assert "does not match the paper's declared hardware:" in reason
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -258,7 +267,7 @@ def test_comparison_rules_alone_in_their_family(case, a, b, higher, verdict, rul
     assert judged.verdict == verdict, judged.reason
     assert judged.rule == rule
     assert judged.reason.startswith(("bert4rec is", "no significant", "a single pair",
-                                     "no variation"))
+                                     "the same difference over all"))
     assert "bert4rec vs sasrec" in judged.reason
 
 
@@ -305,7 +314,7 @@ def test_comparison_notes_are_carried_into_the_reason():
 # --------------------------------------------------------------------------- vocabulary, prose
 def test_vocabulary_and_not_run():
     assert VERDICTS == ("reproduced", "partially reproduced", "inconclusive", "not reproduced",
-                        "not run")
+                        "not comparable", "not run")
     verdict = not_run("artifact 'ml-1m' unavailable: offline")
     assert verdict.verdict == NOT_RUN and verdict.reason.startswith("artifact")
     with pytest.raises(ValueError, match="verdict must be one of"):
@@ -319,7 +328,9 @@ def test_rules_markdown_states_every_verdict_and_the_sample():
     assert "α = 0.05" in text and "95%" in text
     assert "one value per\nseed" in text and "judged on that run's aggregate alone" in text
     assert "Holm" in text and "TOST" in text and "½ unit of the last printed digit" in text
-    assert "indicative only" in text
+    assert "information, not evidence" in text
+    for kind in CLAIM_KINDS:
+        assert f"**{kind[0].upper() + kind[1:]} claims" in text, kind
 
 
 def test_render_rules_uses_the_studys_alpha():

@@ -190,11 +190,25 @@ def check_artifact(record: dict[str, Any]) -> list[Check]:
     return [check(path, files) for check in CHECKS]
 
 
+def is_original_code(record: dict[str, Any]) -> bool:
+    """The paper's own code: role 'code' whose origin is 'original' (the default)."""
+    return record.get("role") == "code" and (record.get("origin") or "original") == "original"
+
+
+def other_code(artifacts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Code that is not the paper's (third-party packages, libraries): listed, not judged."""
+    return [r for r in artifacts if r.get("role") == "code" and not is_original_code(r)]
+
+
 def completeness_table(artifacts: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """The checklist of every code artifact: artifact, item, status, reason, evidence."""
+    """The checklist of the paper's code artifacts: artifact, item, status, reason, evidence.
+
+    Third-party code and libraries are left out: they do not say how complete the paper's
+    own code is.
+    """
     rows = []
     for record in artifacts:
-        if record.get("role") != "code":
+        if not is_original_code(record):
             continue
         for check in check_artifact(record):
             rows.append({"artifact": record.get("name"), **asdict(check),
@@ -204,17 +218,18 @@ def completeness_table(artifacts: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- badges
 BADGE_RULES = {
-    "Artifacts Available": "awarded when every required code artifact was fetched from a "
+    "Artifacts Available": "awarded when every required artifact of the paper's own code "
+    "(not third-party code or libraries) was fetched from a "
     "public source at a pinned version (a git commit, a package version or a file with its "
     "sha256). ACM asks for an archival repository with a DOI; a package index or a git host "
     "is public but not archival, which the reason says.",
     "Artifacts Evaluated — Functional": "awarded when the artifacts are available, the "
     "checklist finds declared dependencies and evaluation code, and every re-run check "
     "actually ran (none is 'not run').",
-    "Results Reproduced": "awarded when every value and comparison claim checked at the "
+    "Results Reproduced": "awarded when every value and relational claim checked at the "
     "re-run level (the authors' code) is 'reproduced' or 'partially reproduced'; a check "
-    "that did not run or was inconclusive withholds it. Time claims are left out: they "
-    "depend on the hardware.",
+    "that did not run, was not comparable or was inconclusive withholds it. Time claims, "
+    "absolute or as ratios, are left out: they depend on the machine.",
     "Results Replicated": "the same rule at the re-implement level (our own code).",
 }
 GOOD = ("reproduced", "partially reproduced")
@@ -236,11 +251,12 @@ def _pinned(record: dict[str, Any]) -> bool:
 
 
 def _available(artifacts: list[dict[str, Any]]) -> Badge:
-    code = [a for a in artifacts if a.get("role") == "code"]
+    code = [a for a in artifacts if is_original_code(a)]
     required = [a for a in code if not a.get("optional")] or code
     rule = BADGE_RULES["Artifacts Available"]
     if not required:
-        return Badge("Artifacts Available", False, rule, "the study lists no code artifact")
+        return Badge("Artifacts Available", False, rule,
+                     "the study lists no artifact of the paper's own code")
     missing = [a["name"] for a in required if a.get("status") != "ok" or not _pinned(a)]
     if missing:
         return Badge("Artifacts Available", False, rule,
@@ -253,7 +269,10 @@ def _available(artifacts: list[dict[str, Any]]) -> Badge:
 
 def _level_rows(ledger: pd.DataFrame, level: str) -> pd.DataFrame:
     rows = ledger[ledger["level"] == level]
-    return rows[rows["kind"].isin(["value", "comparison"])]
+    timed = rows["kind"].eq("time")
+    if "metric" in rows.columns:   # a ratio of times, too, depends on the machine
+        timed |= rows["metric"].fillna("").astype(str).str.contains("time")
+    return rows[~timed]
 
 
 def _functional(available: Badge, checklist: pd.DataFrame, ledger: pd.DataFrame) -> Badge:
@@ -319,4 +338,4 @@ def badge_table(badges: Iterable[Badge]) -> pd.DataFrame:
 
 
 __all__ = ["BADGE_RULES", "Badge", "Check", "ITEMS", "acm_badges", "badge_table",
-           "check_artifact", "completeness_table"]
+           "check_artifact", "completeness_table", "is_original_code", "other_code"]

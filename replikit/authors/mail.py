@@ -43,8 +43,12 @@ def one_line(text: str | None) -> str:
 def build_message(
     subject: str, body: str, contacts: Contacts, report_pdf: Path, attachment_name: str,
     sender: Sender, study_name: str, today: dt.date,
+    texts: tuple[tuple[str, str], ...] = (),
 ) -> EmailMessage:
-    """The e-mail: plain-text body, the PDF report attached, recipients from the log."""
+    """The e-mail: plain-text body, the PDF report attached, recipients from the log.
+
+    ``texts`` are further plain-text attachments, ``(file name, text)``.
+    """
     msg = EmailMessage(policy=email.policy.SMTP)
     # Headers on one line each: a newline in a title or a name must not start a header.
     msg["Subject"] = one_line(subject)
@@ -62,6 +66,8 @@ def build_message(
     msg.set_content(body)
     msg.add_attachment(report_pdf.read_bytes(), maintype="application", subtype="pdf",
                        filename=attachment_name)
+    for name, text in texts:
+        msg.add_attachment(text, subtype="plain", filename=name)
     return msg
 
 

@@ -19,7 +19,7 @@ from replikit.numbers import fmt_number
 from replikit.study import load_study
 from replikit.vocabulary import VERDICTS
 
-_STYLES = dict(zip(VERDICTS, ("green", "yellow", "cyan", "red", "dim"), strict=True))
+_STYLES = dict(zip(VERDICTS, ("green", "yellow", "cyan", "red", "blue", "dim"), strict=True))
 
 
 def _num(value: Any, significant: int = 4) -> str:

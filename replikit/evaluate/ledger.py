@@ -16,10 +16,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from replikit import paths
-from replikit.evaluate.claims_table import COLUMNS, typed_frame
+from replikit.evaluate.claims_table import typed_frame
+from replikit.evaluate.relations import (
+    judge_best_of,
+    judge_equivalence,
+    judge_ratio,
+)
+from replikit.evaluate.rows import (
+    apply_verdict,
+    base_row,
+    finish,
+    information,
+    level_band,
+    load_note,
+    missing_note,
+    number_columns,
+)
 from replikit.evaluate.samples import (
     Runs,
     collect_runs,
@@ -39,80 +55,56 @@ from replikit.evaluate.verdicts import (
     judge_comparison,
     judge_time,
     judge_value,
-    make_band,
     not_run,
 )
 from replikit.fileio import read_json
-from replikit.study import Claim, Pair, Study
-from replikit.vocabulary import LEVELS, VERDICTS
+from replikit.run.harness import cause
+from replikit.study import Claim, LevelCheck, Study
+from replikit.vocabulary import DECLARED_NOT_RUN, LEVELS, VERDICTS
 
 NAN = float("nan")
 
 
 # --------------------------------------------------------------------------- rows
-def _base_row(claim: Claim, level: str, experiment: str, alpha: float) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(
-        claim_id=claim.id, level=level, experiment=experiment, kind=claim.kind,
-        metric=claim.metric, reported=claim.reported, decimals=claim.decimals,
-        higher_is_better=claim.higher_is_better, claim_text=claim.text, source=claim.source,
-        alpha=alpha, seeds=[], missing_seeds=[], causes=[], n=0,
-    )
-    band = _band(claim)
-    if band is not None:
-        row.update(tolerance=band.width, rounding=band.rounding, band_low=band.low,
-                   band_high=band.high)
+
+
+def _declared_not_run(claim: Claim, level: str, check: LevelCheck, alpha: float
+                      ) -> dict[str, Any]:
+    row = base_row(claim, level, ",".join(check.names()) or "-", alpha, check)
+    row["causes"] = [cause(DECLARED_NOT_RUN, f"{claim.id} at {level}", str(check.not_run))]
+    apply_verdict(row, not_run(f"declared not runnable: {check.not_run}"))
     return row
 
 
-def _band(claim: Claim):
-    """The claim's band, computed here once and written into its rows (None: no band)."""
-    if claim.tolerance is None or claim.reported is None:
-        return None
-    return make_band(claim.reported, claim.tolerance, claim.decimals)
-
-
-def _apply_verdict(row: dict[str, Any], verdict: Verdict) -> None:
-    row.update(verdict=verdict.verdict, reason=verdict.reason, test=verdict.test,
-               rule=verdict.rule, seeds_needed=verdict.seeds_needed)
-
-
-def _missing_note(runs: Runs) -> str:
-    return f"; not used: {runs.reason()}" if runs.missing else ""
-
-
-def _value_row(claim: Claim, level: str, runs: Runs, *, comparable: bool, hardware_note: str,
-               alpha: float, power: float) -> dict[str, Any]:
-    row = _base_row(claim, level, runs.experiment, alpha)
+def _value_row(study: Study, claim: Claim, level: str, check: LevelCheck, runs: Runs, *,
+               comparable: bool, hardware_note: str, alpha: float, power: float
+               ) -> dict[str, Any]:
+    row = base_row(claim, level, runs.experiment, alpha, check)
     row["missing_seeds"] = sorted(runs.missing)
     row["causes"] = runs.cause_list()
     if claim.kind == "time":
         row["comparable"] = comparable
     if not runs.ok:
-        _apply_verdict(row, not_run(runs.reason()))
+        apply_verdict(row, not_run(runs.reason()))
         return row
     sample = sample_of(runs, claim.metric, folds_as_sample=False)
     values = list(sample.values.values())
-    band = _band(claim)
+    band = level_band(claim, check)
     unit = unit_word(sample.unit)
     if claim.kind == "time":
         judged = judge_time(values, band, comparable=comparable, hardware_note=hardware_note,
                             alpha=alpha, power=power, unit=unit)
     else:
         judged = judge_value(values, band, alpha=alpha, power=power, unit=unit)
-    summary = judged.summary
-    row.update(
-        seeds=sample.seeds, sample=sample.unit, n=summary.n, mean=summary.mean, sd=summary.sd,
-        ci_low=summary.ci_low, ci_high=summary.ci_high,
-        drift_abs=summary.mean - claim.reported,
-        drift_rel=(summary.mean - claim.reported) / abs(claim.reported)
-        if claim.reported else NAN,
-        p_value=judged.tost.p_value, p_difference=judged.difference.p_value,
-    )
-    verdict = judged.verdict
-    _apply_verdict(row, verdict)
-    row["reason"] = verdict.reason + _missing_note(runs)
+    number_columns(row, judged, band.reported, p_difference=judged.difference.p_value)
+    row.update(seeds=sample.seeds, sample=sample.unit)
+    finish(row, judged, information(study, claim, check), band.reported,
+            missing_note(runs) + load_note(claim, runs))
     return row
+
+
+
+
 
 
 @dataclass
@@ -120,29 +112,42 @@ class _PendingComparison:
     row: dict[str, Any]
     comparison: Comparison
     missing_note: str
+    verdict: Verdict | None = None
 
 
+@dataclass
+class _PendingBestOf:
+    row: dict[str, Any]
+    a: str
+    pairs: list[tuple[str, _PendingComparison | Verdict]]
 
-def _comparison_row(study: Study, claim: Claim, level: str, pair: Pair,
-                    indexed: dict[tuple[str, int], dict[str, Any]], alpha: float
-                    ) -> dict[str, Any] | _PendingComparison:
-    row = _base_row(claim, level, f"{pair.a}|{pair.b}", alpha)
-    runs_a = collect_runs(study, indexed, pair.a)
-    runs_b = collect_runs(study, indexed, pair.b)
+
+def _pair_runs(study: Study, indexed: dict[tuple[str, int], dict[str, Any]], a: str, b: str,
+               row: dict[str, Any]) -> tuple[Runs, Runs, str | None]:
+    """Both sides' runs, their missing seeds and causes in the row; why none pairs, if so."""
+    runs_a, runs_b = collect_runs(study, indexed, a), collect_runs(study, indexed, b)
     row["missing_seeds"] = sorted(set(runs_a.missing) | set(runs_b.missing))
     row["causes"] = runs_a.cause_list() + [
         c for c in runs_b.cause_list() if c not in runs_a.cause_list()]
-    common = sorted(set(runs_a.ok) & set(runs_b.ok))
-    if not common:
-        reasons = [r.reason() for r in (runs_a, runs_b) if r.missing]
-        reason = "; ".join(reasons) or "the two experiments share no seed"
-        _apply_verdict(row, not_run(f"no seed ran for both {pair.a} and {pair.b}: {reason}"))
+    if set(runs_a.ok) & set(runs_b.ok):
+        return runs_a, runs_b, None
+    reasons = "; ".join(r.reason() for r in (runs_a, runs_b) if r.missing)
+    return runs_a, runs_b, (f"no seed ran for both {a} and {b}: "
+                            f"{reasons or 'the two experiments share no seed'}")
+
+
+def _comparison_row(study: Study, claim: Claim, level: str, a: str, b: str,
+                    indexed: dict[tuple[str, int], dict[str, Any]], alpha: float
+                    ) -> dict[str, Any] | _PendingComparison:
+    row = base_row(claim, level, f"{a}|{b}", alpha)
+    runs_a, runs_b, none = _pair_runs(study, indexed, a, b, row)
+    if none:
+        apply_verdict(row, not_run(none))
         return row
     a_values, b_values, unit, seeds, notes = paired_samples(runs_a, runs_b, claim.metric)
-    comparison = compare(a_values, b_values, a=pair.a, b=pair.b,
+    comparison = compare(a_values, b_values, a=a, b=b,
                          higher_is_better=claim.higher_is_better, alpha=alpha,
-                         unit=unit_word(unit),
-                         notes=notes)
+                         unit=unit_word(unit), notes=notes)
     effect = comparison.effect
     row.update(
         seeds=seeds, sample=unit, n=comparison.n, mean=effect.mean_diff, sd=effect.sd_diff,
@@ -155,17 +160,102 @@ def _comparison_row(study: Study, claim: Claim, level: str, pair: Pair,
     return _PendingComparison(row, comparison, note)
 
 
-def _judge_comparisons(pending: list[_PendingComparison], alpha: float, power: float) -> None:
-    """Holm-Bonferroni across all the study's testable comparisons, then each verdict."""
-    corrected = holm([p.comparison.t_test.p_value for p in pending], alpha)
-    for item, p_adj in zip(pending, corrected.p_adjusted, strict=True):
+def _measured_relation_row(study: Study, claim: Claim, level: str, check: LevelCheck,
+                           indexed: dict[tuple[str, int], dict[str, Any]], alpha: float,
+                           power: float) -> dict[str, Any]:
+    """Equivalence, ratio and improvement: the value rules on paired differences or ratios."""
+    a, b = str(check.a), str(check.b)
+    row = base_row(claim, level, f"{a}|{b}", alpha, check)
+    runs_a, runs_b, none = _pair_runs(study, indexed, a, b, row)
+    if none:
+        apply_verdict(row, not_run(none))
+        return row
+    a_values, b_values, unit, seeds, notes = paired_samples(runs_a, runs_b, claim.metric)
+    band = level_band(claim, check)
+    common = dict(a=a, b=b, alpha=alpha, power=power, unit=unit_word(unit))
+    if claim.kind == "equivalence":
+        judged = judge_equivalence(a_values, b_values, claim.margin, **common)
+    else:
+        judged = judge_ratio(a_values, b_values, band, kind=claim.kind,
+                             higher_is_better=claim.higher_is_better, **common)
+    number_columns(row, judged, band.reported, p_difference=judged.difference.p_value,
+                    mean_a=float(np.mean(a_values)), mean_b=float(np.mean(b_values)))
+    row.update(seeds=seeds, sample=unit)
+    if claim.kind == "equivalence":
+        row.update(reported=None, drift_abs=None, drift_rel=None)
+    missing = "".join(f"; not used: {r.reason()}" for r in (runs_a, runs_b) if r.missing)
+    extra = "".join(f"; {n}" for n in notes) + missing + load_note(claim, runs_a, runs_b)
+    info = "" if claim.kind == "equivalence" else information(study, claim, check)
+    finish(row, judged, info, band.reported, extra)
+    return row
+
+
+def _best_of_row(study: Study, claim: Claim, level: str, check: LevelCheck,
+                 indexed: dict[tuple[str, int], dict[str, Any]], alpha: float
+                 ) -> _PendingBestOf:
+    a, others = str(check.a), list(check.b)
+    row = base_row(claim, level, f"{a}|{','.join(others)}", alpha)
+    pairs: list[tuple[str, _PendingComparison | Verdict]] = []
+    causes: list[dict[str, str]] = []
+    for b in others:
+        pair = _comparison_row(study, claim, level, a, b, indexed, alpha)
+        part = pair.row if isinstance(pair, _PendingComparison) else pair
+        causes += [c for c in part["causes"] if c not in causes]
+        pairs.append((b, pair if isinstance(pair, _PendingComparison)
+                      else not_run(part["reason"])))
+    row["causes"] = causes
+    return _PendingBestOf(row, a, pairs)
+
+
+def _judge_comparisons(pending: list[_PendingComparison], best_of: list[_PendingBestOf],
+                       alpha: float, power: float) -> None:
+    """Holm-Bonferroni across all the study's testable comparisons (best-of pairs included),
+    then each verdict."""
+    family = pending + [p for group in best_of for _, p in group.pairs
+                        if isinstance(p, _PendingComparison)]
+    corrected = holm([p.comparison.t_test.p_value for p in family], alpha)
+    for item, p_adj in zip(family, corrected.p_adjusted, strict=True):
         verdict = judge_comparison(item.comparison, p_adj, family_size=corrected.m,
                                    alpha=alpha, power=power)
-        _apply_verdict(item.row, verdict)
+        item.verdict = verdict
+        apply_verdict(item.row, verdict)
         item.row["p_adjusted"] = p_adj
         item.row["reason"] = verdict.reason + item.missing_note
         if not math.isnan(p_adj):
             item.row["test"] = f"paired t over {item.comparison.unit} (Holm, m = {corrected.m})"
+    for group in best_of:
+        _finish_best_of(group)
+
+
+def _finish_best_of(group: _PendingBestOf) -> None:
+    verdicts = [(b, p.verdict if isinstance(p, _PendingComparison) else p)
+                for b, p in group.pairs]
+    verdict = judge_best_of(group.a, verdicts)
+    apply_verdict(group.row, verdict)
+    ran = [p for _, p in group.pairs if isinstance(p, _PendingComparison)]
+    if ran:
+        weakest = min(ran, key=lambda p: p.comparison.improvement)
+        group.row.update({k: weakest.row[k] for k in (
+            "seeds", "sample", "n", "mean", "sd", "ci_low", "ci_high", "p_value",
+            "p_wilcoxon", "mean_a", "mean_b", "effect_size", "effect_ci_low",
+            "effect_ci_high")})
+        group.row["p_adjusted"] = max(p.row["p_adjusted"] for p in ran)
+
+
+def _row(study: Study, claim: Claim, level: str, check: LevelCheck,
+         indexed: dict[tuple[str, int], dict[str, Any]], *, comparable: bool,
+         hardware_note: str, alpha: float, power: float):
+    if check.not_run is not None:
+        return _declared_not_run(claim, level, check, alpha)
+    if claim.kind == "comparison":
+        return _comparison_row(study, claim, level, str(check.a), str(check.b), indexed, alpha)
+    if claim.kind == "best-of":
+        return _best_of_row(study, claim, level, check, indexed, alpha)
+    if check.is_pair:
+        return _measured_relation_row(study, claim, level, check, indexed, alpha, power)
+    runs = collect_runs(study, indexed, str(check.experiment))
+    return _value_row(study, claim, level, check, runs, comparable=comparable,
+                      hardware_note=hardware_note, alpha=alpha, power=power)
 
 
 def build_ledger(
@@ -199,20 +289,17 @@ def build_ledger(
         Columns :data:`COLUMNS`, with their dtypes.
     """
     indexed = index_records(records)
-    rows: list[dict[str, Any] | _PendingComparison] = []
+    rows: list[Any] = []
     for claim in study.claims:
         for level in LEVELS:
-            target = claim.levels.get(level)
-            if target is None:
-                continue
-            if isinstance(target, Pair):
-                rows.append(_comparison_row(study, claim, level, target, indexed, alpha))
-            else:
-                runs = collect_runs(study, indexed, target)
-                rows.append(_value_row(claim, level, runs, comparable=hardware_comparable,
-                                       hardware_note=hardware_note, alpha=alpha, power=power))
-    _judge_comparisons([r for r in rows if isinstance(r, _PendingComparison)], alpha, power)
-    plain = [r.row if isinstance(r, _PendingComparison) else r for r in rows]
+            check = claim.levels.get(level)
+            if check is not None:
+                rows.append(_row(study, claim, level, check, indexed,
+                                 comparable=hardware_comparable, hardware_note=hardware_note,
+                                 alpha=alpha, power=power))
+    _judge_comparisons([r for r in rows if isinstance(r, _PendingComparison)],
+                       [r for r in rows if isinstance(r, _PendingBestOf)], alpha, power)
+    plain = [r.row if isinstance(r, _PendingComparison | _PendingBestOf) else r for r in rows]
     return typed_frame(plain)
 
 

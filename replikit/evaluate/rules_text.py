@@ -1,7 +1,8 @@
 """The verdict rules in prose, as the report prints them (the code is :mod:`.verdicts`).
 
-tests/test_verdicts.py walks the same cases through the functions of
-:mod:`replikit.evaluate.verdicts` that this text describes.
+tests/test_verdicts.py and tests/test_relations.py walk the same cases through the functions
+of :mod:`replikit.evaluate.verdicts` and :mod:`replikit.evaluate.relations` that this text
+describes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from replikit.numbers import fmt_share
 
 _RULES_TEMPLATE = """\
 Every claim is judged separately at each level it declares (re-run, re-implement,
-generalize), with one of five verdicts: **reproduced**, **partially reproduced**,
-**inconclusive**, **not reproduced**, **not run**. The significance level is
+generalize), with one of six verdicts: **reproduced**, **partially reproduced**,
+**inconclusive**, **not reproduced**, **not comparable**, **not run**. The significance level is
 α = {alpha}; confidence intervals are two-sided t intervals at {confidence}; seed counts
 for unsettled cases are planned for {power} power.
 
@@ -23,7 +24,9 @@ run is deterministic, so its fold average *is* the number to compare, and the sp
 folds (shown in the report) says nothing about whether re-running reproduces it. A
 comparison with one seed on each side pairs the two runs fold by fold, when both record
 per-fold values whose mean equals their aggregate. Declared seeds whose runs are missing are named
-in the reason; runs of seeds the study does not declare are ignored.
+in the reason; runs of seeds the study does not declare are ignored. When every seed gives
+the same value (up to a relative 10⁻⁹), the seed did not change the result: the copies
+count as **one measurement**, the point rule decides, and the reason says so.
 
 **The band.** A value or time claim is checked against the band
 reported ± (tolerance + ½ unit of the last printed digit). The tolerance is the study's
@@ -32,6 +35,10 @@ because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.944
 
 **Value claims.**
 
+0. **Not comparable** when the level's experiment runs on another data set or protocol than
+   the one the claim states (both declared in the manifest): its mean and drift are shown
+   as information, not as a test of the paper's number. A level that gives its own
+   reference value with a source (`expected`) is judged against that value instead.
 1. *n = 1, or no variation across the sample* (point rule): **reproduced** when the
    measured value lies inside the band, **not reproduced** when it lies outside. No test is
    possible, and the reason says so.
@@ -46,9 +53,23 @@ because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.944
    CI overlaps the band. The reason gives about how many seeds would settle it.
 
 **Time claims** follow the value rules on the measured seconds (a run faster than the band
-is outside it just as a slower one is: the claim is the number). When the hardware used does
-not match the paper's declared hardware, the verdict stands but the reason says that the
-times are indicative only, and why.
+is outside it just as a slower one is: the claim is the number) only when the hardware used
+matches the paper's declared hardware. Otherwise an absolute time is **not comparable**:
+information, not evidence, and no seed count is advised. Each run records the machine's
+load (load average, other busy processes, CPUs used). A time taken on a loaded machine (the
+1-minute load above the CPU count, or other busy processes taking the CPUs the run left
+free) is unreliable: the reason says so, and a time or ratio-of-times verdict that would be
+not reproduced or partially reproduced becomes **inconclusive**.
+
+**Ratio claims** ("a takes k times b's time") and **Improvement claims** ("a improves on b
+by r %") are judged on the per-pair ratios a/b (improvements: (a/b − 1) × 100, or
+(1 − a/b) × 100 where lower is better), paired as comparisons are, by the value rules
+against the band around the reported ratio. Both sides run on one machine, so a time ratio
+is judged whatever the hardware.
+
+**Equivalence claims** ("a matches b within m") apply the value rules to the paired
+differences a − b against the band [−m, m]: TOST shows equivalence (**reproduced**), a
+difference CI entirely outside the band with a significant t-test is **not reproduced**.
 
 **Comparison claims** ("a beats b"; better means higher or lower as the claim declares) pair
 a's and b's values seed by seed (fold by fold for one seed), or unit by unit (item by item,
@@ -67,8 +88,13 @@ The mean difference with its CI, Cohen's d_z (mean difference over the standard 
 the differences) with an exact noncentral-t CI, and a Wilcoxon signed-rank p-value are
 reported beside each comparison.
 
-**Not run** is given when a level's runs are missing or could not run; the reason is the
-runs' own (for example an artifact that could not be fetched offline).
+**Best-of claims** ("a beats each of b1..bn") make one comparison per baseline, each in the
+Holm family: **reproduced** when every pair is, **not reproduced** when a is significantly
+worse than one baseline, **inconclusive** otherwise; the reason names the failing pairs.
+
+**Not run** is given when a level's runs are missing or could not run, when the runner
+declared the run impossible, or when the manifest declares the level not runnable; the
+reason is theirs (for example an artifact that could not be fetched offline).
 """
 
 

@@ -6,7 +6,8 @@ The rules are written once, here, as small functions, and once as prose
 code are checked against the same examples.
 
 Vocabulary (:data:`VERDICTS`): reproduced, partially reproduced, inconclusive,
-not reproduced, not run.
+not reproduced, not comparable, not run. The relational kinds (equivalence, ratio,
+improvement, best-of) are in :mod:`replikit.evaluate.relations`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from replikit.numbers import fmt_number, fmt_p, fmt_share
 from replikit.study import Tolerance
 from replikit.vocabulary import (
     INCONCLUSIVE,
+    NOT_COMPARABLE,
     NOT_REPRODUCED,
     NOT_RUN,
     PARTIAL,
@@ -118,6 +120,28 @@ def not_run(reason: str) -> Verdict:
     return Verdict(NOT_RUN, reason, rule="not run", test="")
 
 
+def not_comparable(reason: str) -> Verdict:
+    """The verdict for a number measured on another data set, protocol or hardware."""
+    return Verdict(NOT_COMPARABLE, reason, rule="not comparable", test="")
+
+
+# Values closer than this (relative to their size) are one value: different summation
+# orders leave differences of 1e-16 that no seed made.
+SAME_VALUE_RTOL = 1e-9
+
+
+def seed_did_not_matter(values: Sequence[float]) -> bool:
+    """Two or more values that are all the same number: the seed changed nothing.
+
+    >>> seed_did_not_matter([0.25, 0.25, 0.25 + 1e-17]), seed_did_not_matter([1.0, 1.1])
+    (True, False)
+    """
+    if len(values) < 2:
+        return False
+    low, high = min(values), max(values)
+    return high - low <= SAME_VALUE_RTOL * max(1.0, abs(high), abs(low))
+
+
 @dataclass(frozen=True)
 class ValueJudgement:
     """Everything measured for a value or time claim at one level, and the verdict."""
@@ -152,6 +176,11 @@ def judge_value(
     unit
         What one value is ("seeds", "folds"), for the reason.
     """
+    if seed_did_not_matter(values):
+        # Copies of one number are one measurement, whatever their count: no test on them.
+        same = len(values)
+        values = [float(values[0])]
+        unit = f"{unit} (all {same} gave the same value: the seed did not change the result)"
     summary = summarize(values, confidence=1 - alpha)
     equivalence = tost(values, band.low, band.high, alpha)
     difference = one_sample_t(values, band.reported)
@@ -164,12 +193,15 @@ def judge_value(
 
 def _point_rule(summary: Summary, band: Band, unit: str) -> Verdict:
     """n == 1 or zero variance: no test is possible, the measured value decides alone."""
-    why = "a single run (n = 1)" if summary.n < 2 else f"no variation over {summary.n} {unit}"
+    same = "the seed did not change the result" in unit
+    why = (f"one measurement over {unit}" if same else
+           "a single run (n = 1)" if summary.n < 2 else f"no variation over {summary.n} {unit}")
     inside = band.contains(summary.mean)
     where = "inside" if inside else ("above" if summary.mean > band.high else "below")
     reason = (f"{why}: measured {_fmt(summary.mean)} lies {where} the band {band.describe()}; "
               "decided on the point value, no test possible")
-    test = "point rule (n = 1)" if summary.n < 2 else "point rule (zero variance)"
+    test = ("point rule (seed did not change the result)" if same else
+            "point rule (n = 1)" if summary.n < 2 else "point rule (zero variance)")
     return Verdict(REPRODUCED if inside else NOT_REPRODUCED, reason, rule="point", test=test)
 
 
@@ -236,15 +268,19 @@ def judge_time(
     power: float = DEFAULT_POWER,
     unit: str = "seeds",
 ) -> ValueJudgement:
-    """Time claims: the value rules, and a plain statement when the hardware differs."""
+    """Time claims: the value rules on comparable hardware, else "not comparable".
+
+    On other hardware an absolute time says nothing about the paper, so no test decides and
+    no seed count is advised; the measured time is shown as information.
+    """
     judged = judge_value(values, band, alpha=alpha, power=power, unit=unit)
     if comparable:
         return judged
     why = f" ({hardware_note})" if hardware_note else ""
-    verdict = judged.verdict
-    reason = (f"{verdict.reason}; times are indicative only: the hardware used does not match "
-              f"the paper's declared hardware{why}")
-    return replace(judged, verdict=replace(verdict, reason=reason))
+    reason = (f"measured {_fmt(judged.summary.mean)} s against the reported "
+              f"{_fmt(band.reported)} s on hardware that does not match the paper's declared "
+              f"hardware{why}: an absolute time is information here, not evidence")
+    return replace(judged, verdict=not_comparable(reason))
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -325,7 +361,8 @@ def judge_comparison(
     notes = "".join(f"; {note}" for note in comparison.notes)
     if not comparison.testable:
         why = ("a single pair (n = 1)" if comparison.n < 2
-               else f"no variation in the differences over {comparison.n} {comparison.unit}")
+               else f"the same difference over all {comparison.n} {comparison.unit} (the "
+               "seed did not change the result: one measurement)")
         wins = comparison.improvement > 0
         return Verdict(
             REPRODUCED if wins else NOT_REPRODUCED,

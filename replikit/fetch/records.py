@@ -51,7 +51,7 @@ def fetch_record(name: str, artifact: Artifact, status: str, tried: list[dict[st
         "name": name, "status": status, "path": None, "sha256": None,
         "source": None, "source_index": None, "commit": None, "distribution": None,
         "tried": tried, "reason": None, "size_bytes": None, "from_cache": False,
-        "role": artifact.role, "optional": artifact.optional,
+        "role": artifact.role, "origin": artifact.code_origin, "optional": artifact.optional,
         "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     record.update(values)

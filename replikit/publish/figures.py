@@ -42,6 +42,8 @@ VERDICT_COLOURS = {
     "partially reproduced": "#fdd96a",
     "inconclusive": "#a6cee3",
     "not reproduced": "#f28e8e",
+    # Grey-blue, never red: a number measured on other data or hardware is no failure.
+    "not comparable": "#b8c4d6",
     "not run": "#d9d9d9",
 }
 NO_LEVEL_COLOUR = "#ffffff"
@@ -350,10 +352,10 @@ def matrix_figure(
         _draw_matrix_panel(ax, matrix.loc[panel], levels)
     handles = [Patch(facecolor=VERDICT_COLOURS[v], edgecolor="#888888", label=v)
                for v in VERDICTS]
-    ncol = 5 if panel_width * len(panels) >= 7.5 else 3
+    ncol = 6 if panel_width * len(panels) >= 7.5 else 3
     fig.legend(handles=handles, loc="upper center", ncol=ncol, fontsize=7, frameon=False,
                bbox_to_anchor=(0.5, 1.0))
-    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 if ncol == 5 else 0.5) / height))
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 if ncol == 6 else 0.5) / height))
     return _save(fig, path)
 
 

@@ -24,8 +24,12 @@ from replikit.errors import ReplikitError
 from replikit.evaluate.claims_table import SUMMARY_COLUMNS, read_ledger, text_records
 from replikit.fileio import atomic_path, write_text
 from replikit.numbers import fmt_number, to_float
+from replikit.publish.findings import discrepancies, findings
+from replikit.publish.report.summary import not_run_causes
 from replikit.study.contacts import CHANNEL_LABELS, Contacts
 from replikit.vocabulary import LEVEL_ORDER
+
+SHOWN_DISCREPANCIES = 6   # the letter names this many; the attached table has them all
 
 TEMPLATES_DIR = paths.templates("letter")
 
@@ -108,18 +112,45 @@ def _salutation(contacts: Contacts) -> str:
     return f"Dear {joined}"
 
 
+def _discrepancies(study: Any, ledger: Any, claims: list[dict[str, Any]]
+                   ) -> list[dict[str, str]]:
+    reported = {c["id"]: c["reported"] for c in claims}
+    decimals = {c.id: c.decimals for c in study.claims}
+    out = []
+    for row in text_records(discrepancies(ledger)):
+        measured = format_measured(row, decimals.get(row["claim_id"])) or "no value"
+        out.append({"id": row["claim_id"], "level": row["level"], "measured": measured,
+                    "reported": reported.get(row["claim_id"], row.get("reported", ""))})
+    return out
+
+
 def render_letter(
     study: Any, contacts: Contacts, rows: list[dict[str, str]], *, today: dt.date,
     attachment_name: str, sender_name: str, templates_dir: Path = TEMPLATES_DIR,
-) -> tuple[str, str]:
-    """Render ``(subject, body)`` from the templates; nothing is written."""
+    ledger: Any = None, table_name: str = "claims.txt",
+) -> tuple[str, str, str]:
+    """Render ``(subject, body, per-claim table)`` from the templates; nothing is written.
+
+    The body is the letter: findings, the discrepancies that matter, the questions, the
+    attachments; the per-claim table is attached, not in the body.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)), undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
     )
     claims = _claims_context(study, rows)
     levels = sorted({r["level"] for r in rows}, key=lambda lv: LEVEL_ORDER.get(lv, 9))
+    if ledger is not None:
+        # A ledger cut to the summary columns still has every claim's kind in the manifest.
+        kinds = {c.id: c.kind for c in study.claims}
+        ledger = ledger.assign(kind=[k or kinds.get(c, "") for c, k in
+                                     zip(ledger["claim_id"], ledger["kind"], strict=True)])
+    found = _discrepancies(study, ledger, claims) if ledger is not None else []
     context = {
+        "findings": findings(ledger, not_run_causes) if ledger is not None else [],
+        "discrepancies": found[:SHOWN_DISCREPANCIES],
+        "more_discrepancies": max(len(found) - SHOWN_DISCREPANCIES, 0),
+        "table_name": table_name,
         "paper": study.paper, "summary": " ".join(study.summary.split()),
         "authors": contacts.authors, "salutation": _salutation(contacts),
         "claims": claims, "levels": levels,
@@ -134,7 +165,8 @@ def render_letter(
     }
     subject = env.get_template("subject.txt.j2").render(context).strip()
     body = env.get_template("body.txt.j2").render(context)
-    return subject, _squeeze_blank_lines(body)
+    table = env.get_template("claims.txt.j2").render(context)
+    return subject, _squeeze_blank_lines(body), _squeeze_blank_lines(table)
 
 
 def _squeeze_blank_lines(text: str) -> str:
@@ -146,17 +178,19 @@ def _squeeze_blank_lines(text: str) -> str:
     return "\n".join(out).strip() + "\n"
 
 
-def _plain_copy(msg: EmailMessage, body: str, contacts: Contacts, attachment: str) -> str:
-    """The text to read before sending: headers, how to deliver it, then the body."""
+def _plain_copy(msg: EmailMessage, body: str, contacts: Contacts, attachment: str,
+                table: tuple[str, str]) -> str:
+    """The text to read before sending: headers, how to deliver it, the body, the table."""
     head = [f"Subject: {msg['Subject']}", f"To: {msg['To'] or '(no e-mail address on record)'}",
-            f"Attachment: {attachment}"]
+            f"Attachments: {attachment}, {table[0]}"]
     for author in contacts.authors:
         if author.preferred_channel and author.preferred_channel != "email":
             where = author.channel_url or author.preferred_channel
             head.append(f"Note: {author.name} asks to be reached through "
                         f"{CHANNEL_LABELS[author.preferred_channel]} ({where}); "
                         "deliver the letter there.")
-    return "\n".join(head) + "\n" + "-" * 72 + "\n" + body
+    return ("\n".join(head) + "\n" + "-" * 72 + "\n" + body + "\n" + "=" * 72 + "\n"
+            + f"Attachment {table[0]}:\n\n" + table[1])
 
 
 def write_letter(
@@ -196,16 +230,17 @@ def write_letter(
     today = today or dt.date.today()
     sender = sender or Sender()
     report_pdf = Path(report_pdf)
-    attachment = f"{study.name}-report.pdf"
+    attachment, table_name = f"{study.name}-report.pdf", f"{study.name}-claims.txt"
     rows = read_rows(ledger_csv)
-    subject, body = render_letter(study, contacts, rows, today=today,
-                                  attachment_name=attachment, sender_name=sender.name,
-                                  templates_dir=Path(templates_dir))
+    subject, body, table = render_letter(
+        study, contacts, rows, today=today, attachment_name=attachment,
+        sender_name=sender.name, templates_dir=Path(templates_dir),
+        ledger=read_ledger(ledger_csv, SUMMARY_COLUMNS), table_name=table_name)
     msg = build_message(subject, body, contacts, report_pdf, attachment, sender, study.name,
-                        today)
+                        today, texts=((table_name, table),))
     out_dir = Path(out_dir)
     eml_path, txt_path = out_dir / "letter.eml", out_dir / "letter.txt"
     with atomic_path(eml_path) as tmp:
         tmp.write_bytes(msg.as_bytes())
-    write_text(txt_path, _plain_copy(msg, body, contacts, attachment))
+    write_text(txt_path, _plain_copy(msg, body, contacts, attachment, (table_name, table)))
     return eml_path, txt_path

@@ -14,6 +14,13 @@ runs past the experiment's ``resources.runtime`` (a "not run" record says so; se
 wall time, CPU
 time (its own and its child processes'), peak memory and, when the runner reports a CUDA
 ``device``, GPU time and peak GPU memory, and writes ``metrics.json`` atomically.
+
+A runner that finds it cannot run (no maintained package for a baseline, a private data
+set) raises :class:`NotRunnable` with the reason: the record says "not run" with that reason
+and the workflow goes on. The record also says what the seed controlled (``seeding``: which
+generators were seeded and which the run drew from) and how loaded the machine was while
+it ran (``load``: load average, other busy processes, CPUs; times taken on a loaded
+machine are marked unreliable).
 """
 
 from __future__ import annotations
@@ -42,8 +49,9 @@ from typing import Any
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 from replikit.run.checks import checked_result
+from replikit.run.load import machine_load
 from replikit.study import Experiment, Study
-from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU, TIME_LIMIT
+from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU, NOT_RUNNABLE, TIME_LIMIT
 
 #: Seconds past the limit after which a runner stuck in C code (deaf to the alarm) is ended
 #: by faulthandler, which dumps every thread's stack to stderr (the job's log) and exits.
@@ -54,6 +62,18 @@ log = logging.getLogger(__name__)
 
 class ArtifactUnavailable(ReplikitError):
     """A runner asked for an artifact that could not be fetched."""
+
+
+class NotRunnable(Exception):  # noqa: N818 -- the name says what the runner declares
+    """Raised by a runner that cannot run here, with the reason: gives a "not run" record.
+
+    >>> str(NotRunnable("no maintained package implements the GRU4Rec baseline"))
+    'no maintained package implements the GRU4Rec baseline'
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -122,10 +142,11 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int) -> list[str]:
     """Seed every generator a runner might touch, so CPU runs repeat bit for bit.
 
-    Call it after the runner's module is imported (see :func:`execute`).
+    Call it after the runner's module is imported (see :func:`execute`). Returns the
+    generators seeded: ``random``, ``numpy`` and, when the study imported it, ``torch``.
     """
     import numpy as np
 
@@ -136,9 +157,49 @@ def seed_everything(seed: int) -> None:
     # seconds to every run of studies that never use it.
     torch = sys.modules.get("torch")
     if torch is None:
-        return
+        return ["random", "numpy"]
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
+    return ["random", "numpy", "torch"]
+
+
+def _generator_states() -> dict[str, Any]:
+    """The global generators' states, to tell afterwards which ones the run drew from."""
+    import numpy as np
+
+    states: dict[str, Any] = {"random": random.getstate(), "numpy": np.random.get_state()}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        states["torch"] = torch.random.get_rng_state().clone()
+    return states
+
+
+def _drawn_from(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    import numpy as np
+
+    drawn = []
+    for name, state in before.items():
+        if name == "numpy":
+            same = all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+                       for x, y in zip(state, after[name], strict=True))
+        elif name == "torch":
+            same = bool((state == after[name]).all())
+        else:
+            same = state == after[name]
+        if not same:
+            drawn.append(name)
+    return drawn
+
+
+def seeding_record(seeded: list[str], before: dict[str, Any]) -> dict[str, Any]:
+    """What the seed controlled: the generators seeded, and those the run drew from."""
+    drawn = _drawn_from(before, _generator_states())
+    # torch imported by the run itself, after the harness seeded: its global generator was
+    # not seeded here (the runner must seed what it uses from ctx.seed).
+    late = [name for name in ("torch",) if name in sys.modules and name not in seeded]
+    return {"seeded": seeded, "drawn_from": drawn, "imported_after_seeding": late,
+            "note": ("generators a runner builds itself from ctx.seed (e.g. "
+                     "numpy.random.default_rng(ctx.seed)) are not seen here")}
 
 
 def _children_cpu_s() -> float:
@@ -331,7 +392,8 @@ def execute(
     context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)
     put_code_on_path(exp, artifacts)
     runner = load_runner(study, exp.runner)
-    seed_everything(seed)
+    seeded = seed_everything(seed)
+    states = _generator_states()
     _reset_gpu_peak()
     children0 = _children_cpu_s()
     started, cpu0 = time.perf_counter(), time.process_time()
@@ -340,6 +402,8 @@ def execute(
     try:
         with time_limit(time_limit_s):
             result = runner(context)
+    except NotRunnable as exc:
+        return _not_runnable(record, experiment_name, exc.reason, output)
     except TimeLimitExceeded:
         stopped = cause(TIME_LIMIT, f"{time_limit_s:g} s",
                         "the run was stopped (resources.runtime; raise it to let it finish)")
@@ -349,6 +413,7 @@ def execute(
         return record
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     result = checked_result(result, exp.runner, experiment_name, seed)
+    threads = int(record["params"].get("threads") or exp.resources.threads)
     metrics = dict(result.get("metrics", {}))
     metrics.setdefault("time_s", wall)
     device = result.get("device", "cpu")
@@ -362,6 +427,18 @@ def execute(
         # The run holds its GPU for its whole wall time: that is what GPU-hours count.
         gpu_s=wall if gpu_used else 0.0,
         peak_gpu_mb=_gpu_peak_mb() if gpu_used else None,
+        seeding=seeding_record(seeded, states),
+        load=machine_load(cpus_used=threads),
     )
+    write_json(output, record)
+    return record
+
+
+def _not_runnable(record: dict[str, Any], experiment: str, reason: str,
+                  output: Path) -> dict[str, Any]:
+    """The record of a run whose runner declared it cannot run."""
+    causes = [cause(NOT_RUNNABLE, experiment, reason)]
+    record.update(status="not-run", reason=f"the runner cannot run it: {reason}",
+                  causes=causes, metrics={})
     write_json(output, record)
     return record

@@ -5,9 +5,12 @@ from replikit.study.model import (
     Artifact,
     Claim,
     Deviation,
+    Expected,
     Experiment,
     Hardware,
     HardwareSpec,
+    LevelCheck,
+    ManifestError,
     Pair,
     Profile,
     Resources,
@@ -25,7 +28,8 @@ from replikit.study.sources import (
 )
 
 __all__ = [
-    "Artifact", "Claim", "Deviation", "Experiment", "GitSource", "Hardware", "HardwareSpec",
+    "Artifact", "Claim", "Deviation", "Expected", "Experiment", "GitSource", "Hardware",
+    "HardwareSpec", "LevelCheck", "ManifestError",
     "Pair", "PathSource", "Profile", "PypiSource", "Resources", "Source", "Study", "Tolerance",
     "SOURCE_KINDS", "UrlSource", "json_schema", "list_studies", "load_study", "source_kind",
     "study_path",

@@ -74,7 +74,8 @@ def load_study(study: str | Path, root: str | Path = ".") -> Study:
 
 def describe_error(error: dict[str, Any], node: yaml.Node | None) -> str:
     """One line per pydantic error: key path (line), what was expected, what was found."""
-    loc = [part for part in error["loc"] if not (isinstance(part, str) and part[:1].isupper())]
+    raw_loc = list(error["loc"]) + list(getattr((error.get("ctx") or {}).get("error"), "loc", []))
+    loc = [part for part in raw_loc if not (isinstance(part, str) and part[:1].isupper())]
     loc = [part for part in loc if part not in SOURCE_KINDS
            or not _is_tag_position(error["loc"], part)]
     key = key_path(loc)
@@ -101,7 +102,7 @@ def _short_repr(value: Any, limit: int = 80) -> str:
 
 def _is_tag_position(loc: tuple[Any, ...], part: Any) -> bool:
     """Discriminated unions insert the tag name into the location; it is not a key."""
-    index = loc.index(part)
+    index = loc.index(part) if part in loc else -1
     return index > 0 and isinstance(loc[index - 1], int)
 
 

@@ -17,8 +17,20 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from replikit.errors import ReplikitError
 from replikit.study.base import NAME, SHA256, Strict
+from replikit.study.claims import (
+    Claim,
+    Expected,
+    LevelCheck,
+    ManifestError,
+    Pair,
+    Tolerance,
+)
 from replikit.study.sources import SOURCE_KINDS, GitSource, Source
-from replikit.vocabulary import ClaimKind, Level
+from replikit.vocabulary import NUMBER_KINDS, CodeOrigin
+
+__all__ = ["Artifact", "Claim", "Deviation", "Expected", "Experiment", "Hardware",
+           "HardwareSpec", "LevelCheck", "ManifestError", "Pair", "Profile", "Resources",
+           "Study", "Tolerance"]
 
 
 # --------------------------------------------------------------------------- paper
@@ -45,6 +57,10 @@ class Artifact(Strict):
 
     description: str
     role: Literal["code", "data", "checkpoint", "other"] = "data"
+    origin: CodeOrigin | None = Field(
+        None, description="Whose code a 'code' artifact is: 'original' (the paper's, the "
+        "default), 'third-party' (a baseline's package, a replication) or 'library'. "
+        "Completeness checks and badges judge the original code only")
     sha256: SHA256 | None = Field(
         None,
         description="sha256 of the final file; required for files "
@@ -65,6 +81,17 @@ class Artifact(Strict):
                 data = {k: v for k, v in data.items() if k not in keys}
                 data["sources"] = [source]
         return data
+
+    @model_validator(mode="after")
+    def _origin_of_code(self) -> Artifact:
+        if self.origin is not None and self.role != "code":
+            raise ValueError("'origin' applies to artifacts of role 'code' only")
+        return self
+
+    @property
+    def code_origin(self) -> str | None:
+        """Whose code it is ('original' unless stated); None for data and checkpoints."""
+        return (self.origin or "original") if self.role == "code" else None
 
     @property
     def is_git(self) -> bool:
@@ -113,6 +140,10 @@ class Experiment(Strict):
     env: NAME | None = Field(
         None, description="The software environment its runs need under "
         "--software-deployment-method conda: envs/<env>.yaml (default: replikit)")
+    dataset: str | None = Field(None, description="The data set it runs on, e.g. 'ml-1m'")
+    protocol: str | None = Field(
+        None, description="How it evaluates, e.g. '5-fold CV' or 'leave-one-out, 100 "
+        "popularity-sampled negatives'")
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -141,68 +172,6 @@ class Experiment(Strict):
         if not re.match(r"^[\w./-]+:[A-Za-z_]\w*$", value):
             raise ValueError(f"'<file>.py:<function>' or 'module:function', got {value!r}")
         return value
-
-
-# --------------------------------------------------------------------------- claims
-class Tolerance(Strict):
-    absolute: float | None = Field(None, ge=0)
-    relative: float | None = Field(None, ge=0, description="fraction of the reported value")
-
-    @model_validator(mode="after")
-    def _one_given(self) -> Tolerance:
-        if self.absolute is None and self.relative is None:
-            raise ValueError("at least one of 'absolute' or 'relative'")
-        return self
-
-    def width(self, reported: float) -> float:
-        """The half-width of the band around ``reported``: the larger of the two forms."""
-        parts = [self.absolute or 0.0, (self.relative or 0.0) * abs(reported)]
-        return max(parts)
-
-
-class Pair(Strict):
-    """The two experiments a comparison claim sets against each other at one level."""
-
-    a: str = Field(description="The experiment the claim says is better")
-    b: str = Field(description="The experiment it is compared with")
-
-
-class Claim(Strict):
-    id: NAME
-    text: str = Field(description="The claim in the paper's words")
-    source: str = Field(description="Table, figure or section it comes from")
-    kind: ClaimKind = "value"
-    metric: str = Field(description="Metric key the runs write, e.g. 'rmse'")
-    reported: float | None = Field(None, description="The reported number (seconds for time)")
-    decimals: int | None = Field(None, ge=0, description="Digits the paper prints")
-    higher_is_better: bool = True
-    tolerance: Tolerance | None = None
-    levels: dict[Level, str | Pair] = Field(
-        default_factory=dict,
-        description="Experiment (or pair, for comparisons) per level; at least one level",
-    )
-
-    @model_validator(mode="after")
-    def _kind_fields(self) -> Claim:
-        if not self.levels:
-            raise ValueError(
-                "a claim needs at least one level (re-run, re-implement or generalize) mapped "
-                "to an experiment; a level that cannot run still names its experiment and "
-                "gets 'not run'")
-        if self.kind in ("value", "time"):
-            if self.reported is None or self.tolerance is None:
-                raise ValueError(f"a {self.kind} claim needs 'reported' and 'tolerance'")
-            if any(isinstance(v, Pair) for v in self.levels.values()):
-                raise ValueError(f"a {self.kind} claim maps each level to one experiment name")
-        elif any(isinstance(v, str) for v in self.levels.values()):
-            raise ValueError("a comparison claim maps each level to {a: <exp>, b: <exp>}")
-        return self
-
-    def experiments(self) -> list[str]:
-        names: list[str] = []
-        for value in self.levels.values():
-            names.extend([value.a, value.b] if isinstance(value, Pair) else [value])
-        return names
 
 
 class Profile(Strict):
@@ -280,7 +249,39 @@ class Study(Strict):
                     raise ValueError(
                         f"claim {claim.id!r} names experiment {exp!r}, which is not declared"
                     )
+        for index, claim in enumerate(self.claims):
+            self._check_comparable(index, claim)
         return self
+
+    def differences(self, claim: Claim, check: LevelCheck) -> list[str]:
+        """How a level's experiment differs from the claim's data set and protocol.
+
+        Only what both sides state is compared; e.g. ``["data set ml-100k, the claim's
+        ml-1m"]``. Empty when nothing stated differs.
+        """
+        names = check.names()
+        if not names:
+            return []
+        exp = self.experiments[check.experiment or check.a or names[0]]
+        out = []
+        for key, word in (("dataset", "data set"), ("protocol", "protocol")):
+            mine, theirs = getattr(exp, key), getattr(claim, key)
+            if mine is not None and theirs is not None and mine != theirs:
+                out.append(f"{word} {mine}, the claim's {theirs}")
+        return out
+
+    def _check_comparable(self, index: int, claim: Claim) -> None:
+        """A number judged on another data set or protocol needs 'expected' or a why."""
+        if claim.kind not in NUMBER_KINDS:
+            return
+        for level, check in claim.levels.items():
+            differs = self.differences(claim, check)
+            if differs and check.expected is None and check.not_comparable is None:
+                raise ManifestError(
+                    ["claims", index, "levels", level],
+                    f"claim {claim.id!r} at {level} runs on {'; '.join(differs)}: give the "
+                    "level its own reference value (expected: {value, source}) or say why "
+                    "its number is information only (not_comparable: <why>)")
 
     @property
     def dir(self) -> Path:

@@ -10,6 +10,8 @@ rule write_report_source:
         contacts=get_contact_log,
     output:
         qmd="reports/{study}/report.qmd",
+        # every claim's numbers, the verdicts as text, the cost per claim: the report's companion
+        detail="reports/{study}/claims-detail.qmd",
         quarto="reports/{study}/_quarto.yml",
         figures=report(
             directory("reports/{study}/figures"),

@@ -33,6 +33,8 @@ from replikit.results import Results
 from replikit.study import Study
 
 TEMPLATES = paths.templates("report")
+# The companion document with every claim's detail, so that the report itself stays short.
+DETAIL = "claims-detail.qmd"
 
 
 def _jinja() -> jinja2.Environment:
@@ -80,6 +82,8 @@ def write_report_source(study: Study, results: Results, rules_markdown: str,
     # Every public format is rendered from this one source, so withholding e-mail addresses
     # here withholds them everywhere (unless the study sets report.redact_emails: false).
     text = redact_text(study, env_j.get_template("report.qmd.j2").render(context))
+    detail = redact_text(study, env_j.get_template(f"{DETAIL}.j2").render(context))
+    write_text(out / DETAIL, detail)
     return write_text(out / "report.qmd", text)
 
 
@@ -89,7 +93,7 @@ def _front_matter(study: Study, rules_markdown: str) -> dict[str, Any]:
         "title": study.report.title or f"Reproducibility report: {paper.title}",
         "subtitle": f"{', '.join(paper.authors)} -- {paper.venue}",
         "study": study, "paper": paper, "summary_text": md_escape(study.summary),
-        "rules": rules_markdown.strip(),
+        "rules": rules_markdown.strip(), "detail_name": DETAIL,
     }
 
 

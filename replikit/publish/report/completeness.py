@@ -36,4 +36,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
                     "rule": md_escape(b.rule), "reason": md_escape(sentence(b.reason))}
                    for b in badges],
         "badges_source": source_badges,
+        # Third-party code and libraries: listed here, never judged as the paper's code.
+        "other_code": [f"{code_span(r.get('name'))} ({r.get('origin')})"
+                       for r in code_check.other_code(artifacts)],
     }

@@ -9,6 +9,7 @@ import pandas as pd
 
 from replikit.numbers import DASH
 from replikit.publish import figures
+from replikit.publish.findings import findings
 from replikit.publish.report.common import plural, write_csv, yes_no
 from replikit.publish.text import code_span, markdown_table, md_escape
 from replikit.results import Results
@@ -68,8 +69,26 @@ def summary_paragraph(study: Study, ledger: pd.DataFrame) -> str:
         comparable = sum(yes_no(v) == "yes" for v in times["comparable"])
         parts.append(f"Of {plural(len(times), 'time check')}, {comparable} "
                      f"{'is' if comparable == 1 else 'are'} comparable with the paper's "
-                     "hardware; the others are indicative only.")
+                     "hardware; the others are information only (not comparable).")
     return " ".join(parts)
+
+
+_OPEN, _CLOSE = "\x02", "\x03"   # claim ids in a finding, until the text is escaped
+
+
+def markdown_findings(ledger: pd.DataFrame) -> list[str]:
+    """The findings (:mod:`replikit.publish.findings`) as Markdown, claim ids as code."""
+    out = []
+    for sentence in findings(ledger, not_run_causes, code=lambda c: f"{_OPEN}{c}{_CLOSE}"):
+        parts = []
+        for piece in sentence.split(_OPEN):
+            name, _, text = piece.rpartition(_CLOSE)
+            # md_escape trims the text; the spaces around a claim id must stay.
+            lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+            escaped = lead + md_escape(text) + trail if text.strip() else text
+            parts.append((str(code_span(name)) if name else "") + escaped)
+        out.append("".join(parts))
+    return out
 
 
 def _cause_words(cause: dict[str, str]) -> str:
@@ -124,7 +143,9 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     }
     return {
         "sources": sources,
+        "findings": markdown_findings(ledger),
         "verdict_summary": summary_paragraph(study, ledger),
+        "checked_line": summary_paragraph(study, ledger).split(". At the ")[0] + ".",
         "counts_table": markdown_table(counts, f"Verdicts per level. Source: "
                                        f"`{sources['counts']}`.",
                                        ["l"] + ["r"] * (len(counts.columns) - 1)),
