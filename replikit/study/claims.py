@@ -120,7 +120,8 @@ class Claim(Strict):
     # A plain name is shorthand for {experiment: name}; the validator below turns every level
     # into a LevelCheck (``str`` stays in the type so that the JSON Schema accepts the name).
     levels: dict[Level, str | LevelCheck] = Field(
-        default_factory=dict, description="Experiment (or a and b, for relations) per level")
+        default_factory=dict,
+        description="Experiment (or a and b, for relations) per level; at least one level")
 
     @field_validator("levels", mode="before")
     @classmethod
@@ -131,6 +132,10 @@ class Claim(Strict):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Claim:
+        if not self.levels:
+            raise ValueError(
+                "a claim needs at least one level (re-run, re-implement or generalize); a "
+                "level that cannot run says so with {not_run: <reason>}")
         numbered = self.kind in NUMBER_KINDS
         if numbered and (self.reported is None or self.tolerance is None):
             raise ValueError(f"a {self.kind} claim needs 'reported' and 'tolerance'")
