@@ -46,27 +46,22 @@ def usable_cores() -> int:
 
 
 def gpus() -> list[str]:
-    """GPU names from nvidia-smi when present, else from torch, else none."""
-    if shutil.which("nvidia-smi"):
-        out = _run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"])
-        if out:
-            return [line.strip() for line in out.splitlines() if line.strip()]
-    torch_info = torch_facts()
-    return torch_info.get("cuda_devices", [])
+    """GPU names from nvidia-smi; none where it is absent (no framework is imported)."""
+    if not shutil.which("nvidia-smi"):
+        return []
+    out = _run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"])
+    return [line.strip() for line in (out or "").splitlines() if line.strip()]
 
 
 def torch_facts() -> dict[str, Any]:
+    """torch's version and build (``+cpu``, ``+cu121``) from its metadata, without importing it."""
     try:
-        import torch
-    except ImportError:
+        version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
         return {}
-    facts: dict[str, Any] = {"version": torch.__version__, "cuda_available": False}
-    if torch.cuda.is_available():
-        facts.update(
-            cuda_available=True, cuda=torch.version.cuda,
-            cuda_devices=[torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
-        )
-    return facts
+    build = version.partition("+")[2]
+    return {"version": version, "build": build or "default",
+            "cuda_available": bool(gpus()) and not build.startswith("cpu")}
 
 
 def packages() -> dict[str, str]:

@@ -56,3 +56,22 @@ def test_recsys_software_is_an_extra_not_a_core_dependency():
     recsys = project["optional-dependencies"]["recsys"]
     assert "torch==2.13.0" in recsys and any(d.startswith("numba") for d in recsys)
     assert ".[recsys,dev]" in (REPO / "Makefile").read_text()
+
+
+def test_no_module_outside_the_extensions_imports_torch_or_numba():
+    """Not even lazily inside a function: the core counts GPUs with nvidia-smi and reads
+    torch's version from its metadata, so a core install never needs the recsys extra."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "replikit"
+    offenders = []
+    for path in package.rglob("*.py"):
+        if "ext" in path.relative_to(package).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}:{node.lineno}" for n in names
+                          if n.split(".")[0] in ("torch", "numba")]
+    assert offenders == []

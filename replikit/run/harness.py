@@ -25,22 +25,15 @@ machine are marked unreliable).
 
 from __future__ import annotations
 
-import contextlib
-import faulthandler
 import importlib
 import importlib.machinery
 import importlib.util
 import logging
-import os
 import platform
-import random
 import re
 import resource
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -50,12 +43,17 @@ from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 from replikit.run.checks import checked_result
 from replikit.run.load import machine_load
+from replikit.run.measure import (
+    TimeLimitExceeded,
+    children_cpu_s,
+    cuda_devices,
+    gpu_peak_mb,
+    reset_gpu_peak,
+    time_limit,
+)
+from replikit.run.seeding import generator_states, seed_everything, seeding_record
 from replikit.study import Experiment, Study
 from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU, NOT_RUNNABLE, TIME_LIMIT
-
-#: Seconds past the limit after which a runner stuck in C code (deaf to the alarm) is ended
-#: by faulthandler, which dumps every thread's stack to stderr (the job's log) and exits.
-HARD_STOP_GRACE_S = 60
 
 log = logging.getLogger(__name__)
 
@@ -109,125 +107,6 @@ class RunContext:
         if record.get("status") != "ok":
             raise ArtifactUnavailable(f"artifact {name!r} is unavailable: {record.get('reason')}")
         return Path(record["path"])
-
-
-class TimeLimitExceeded(Exception):
-    """Raised inside a runner when it runs past its time limit."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`TimeLimitExceeded` in the runner after ``seconds`` (SIGALRM).
-
-    Snakemake does not enforce ``resources.runtime`` on a local run, so the harness does.
-    A runner inside C code that never returns to Python is ended ``HARD_STOP_GRACE_S``
-    later by faulthandler (the job then fails, with every thread's stack in its log).
-    Only the main thread can take signals; elsewhere no limit applies.
-    """
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise TimeLimitExceeded
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    faulthandler.dump_traceback_later(seconds + HARD_STOP_GRACE_S, exit=True)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        faulthandler.cancel_dump_traceback_later()
-        signal.signal(signal.SIGALRM, previous)
-
-
-def seed_everything(seed: int) -> list[str]:
-    """Seed every generator a runner might touch, so CPU runs repeat bit for bit.
-
-    Call it after the runner's module is imported (see :func:`execute`). Returns the
-    generators seeded: ``random``, ``numpy`` and, when the study imported it, ``torch``.
-    """
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
-    # Seed torch only when the study's code has imported it: importing it here would add
-    # seconds to every run of studies that never use it.
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return ["random", "numpy"]
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    return ["random", "numpy", "torch"]
-
-
-def _generator_states() -> dict[str, Any]:
-    """The global generators' states, to tell afterwards which ones the run drew from."""
-    import numpy as np
-
-    states: dict[str, Any] = {"random": random.getstate(), "numpy": np.random.get_state()}
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        states["torch"] = torch.random.get_rng_state().clone()
-    return states
-
-
-def _drawn_from(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    import numpy as np
-
-    drawn = []
-    for name, state in before.items():
-        if name == "numpy":
-            same = all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
-                       for x, y in zip(state, after[name], strict=True))
-        elif name == "torch":
-            same = bool((state == after[name]).all())
-        else:
-            same = state == after[name]
-        if not same:
-            drawn.append(name)
-    return drawn
-
-
-def seeding_record(seeded: list[str], before: dict[str, Any]) -> dict[str, Any]:
-    """What the seed controlled: the generators seeded, and those the run drew from."""
-    drawn = _drawn_from(before, _generator_states())
-    # torch imported by the run itself, after the harness seeded: its global generator was
-    # not seeded here (the runner must seed what it uses from ctx.seed).
-    late = [name for name in ("torch",) if name in sys.modules and name not in seeded]
-    return {"seeded": seeded, "drawn_from": drawn, "imported_after_seeding": late,
-            "note": ("generators a runner builds itself from ctx.seed (e.g. "
-                     "numpy.random.default_rng(ctx.seed)) are not seen here")}
-
-
-def _children_cpu_s() -> float:
-    """CPU seconds (user + system) of the waited-for child processes so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _cuda():
-    """torch.cuda when the study imported torch and a CUDA device exists, else None."""
-    torch = sys.modules.get("torch")
-    if torch is None or not torch.cuda.is_available():
-        return None
-    return torch.cuda
-
-
-def _reset_gpu_peak() -> None:
-    cuda = _cuda()
-    if cuda is not None and cuda.is_initialized():
-        cuda.reset_peak_memory_stats()
-
-
-def _gpu_peak_mb() -> float | None:
-    """Peak GPU memory the run's tensors held, in MiB; None when no CUDA device was used."""
-    cuda = _cuda()
-    if cuda is None or not cuda.is_initialized():
-        return None
-    return cuda.max_memory_allocated() / 2**20
 
 
 def load_runner(study: Study, spec: str):
@@ -327,15 +206,6 @@ def put_code_on_path(exp: Experiment, artifacts: dict[str, dict[str, Any]]) -> N
             sys.path.insert(0, folder)
 
 
-def cuda_devices() -> int:
-    """CUDA devices visible to this process, without importing torch when it is absent."""
-    if importlib.util.find_spec("torch") is None:
-        return 0
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
 def missing_hardware(exp: Experiment) -> list[dict[str, str]]:
     """A ``needs-gpu`` cause when the experiment declares GPUs and this machine has fewer."""
     if exp.resources.gpus == 0:
@@ -393,9 +263,9 @@ def execute(
     put_code_on_path(exp, artifacts)
     runner = load_runner(study, exp.runner)
     seeded = seed_everything(seed)
-    states = _generator_states()
-    _reset_gpu_peak()
-    children0 = _children_cpu_s()
+    states = generator_states()
+    reset_gpu_peak()
+    children0 = children_cpu_s()
     started, cpu0 = time.perf_counter(), time.process_time()
     if time_limit_s is None and exp.resources.runtime:
         time_limit_s = exp.resources.runtime * 60
@@ -421,12 +291,12 @@ def execute(
     record.update(
         status="ok", reason="", metrics=metrics, folds=result.get("folds", []),
         extra=result.get("extra", {}), wall_s=wall, cpu_s=cpu,
-        children_cpu_s=_children_cpu_s() - children0,
+        children_cpu_s=children_cpu_s() - children0,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         device=device,
         # The run holds its GPU for its whole wall time: that is what GPU-hours count.
         gpu_s=wall if gpu_used else 0.0,
-        peak_gpu_mb=_gpu_peak_mb() if gpu_used else None,
+        peak_gpu_mb=gpu_peak_mb() if gpu_used else None,
         seeding=seeding_record(seeded, states),
         load=machine_load(cpus_used=threads),
     )
