@@ -19,6 +19,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/fetch.smk"
+include: "workflow/rules/audit.smk"
 include: "workflow/rules/environment.smk"
 include: "workflow/rules/run.smk"
 include: "workflow/rules/evaluate.smk"

@@ -48,6 +48,8 @@ class Results:
         ``studies/<study>/contacts.yaml``, or None when the study keeps none.
     benchmarks
         ``benchmarks/<study>`` (Snakemake's benchmark files), or None.
+    audit
+        ``audit.json``: the audit of the paper's code (:mod:`replikit.audit`), or None.
     """
 
     ledger: pd.DataFrame
@@ -58,6 +60,7 @@ class Results:
     when: ReportDate | None = None
     contacts_file: Path | None = None
     benchmarks: Path | None = None
+    audit: dict[str, Any] | None = None
 
     @classmethod
     def from_files(cls, ledger: str | Path, samples: str | Path,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from replikit import paths
 from replikit.errors import ReplikitError, first_line
+from replikit.fileio import read_json
 from replikit.study import Study, load_study
 
 if TYPE_CHECKING:
@@ -193,6 +194,17 @@ def mlrc_draft(study_name: str) -> str:
     return str(paths.mlrc_draft(study_name))
 
 
+def audit_record(study_name: str) -> list[str]:
+    """``results/<study>/audit.json`` when the study audits a code artifact (an optional input)."""
+    audited = study(study_name).audited_artifact()
+    return [str(paths.audit(study_name))] if audited else []
+
+
+def audited_artifact_record(study_name: str) -> str:
+    """The fetch record of the artifact the audit reads."""
+    return artifact_record(study_name, study(study_name).audited_artifact())
+
+
 def contact_log(study_name: str) -> list[str]:
     """``studies/<study>/contacts.yaml`` when the study keeps one (an optional input)."""
     path = paths.study_dir(study_name) / paths.CONTACTS
@@ -324,8 +336,10 @@ def results_of(smk: Any) -> Results:
 
     when = report_date(smk.input.runs, smk.params.report_date, fallback=[smk.input.ledger])
     contacts = optional_file(smk.input.contacts)
+    audit = optional_file(getattr(smk.input, "audit", []))
     benchmarks = getattr(smk.params, "benchmarks", None)
     return _Results.from_files(
         smk.input.ledger, smk.input.samples, smk.input.runs, smk.input.artifacts,
         smk.input.env, when=when, contacts_file=Path(contacts) if contacts else None,
-        benchmarks=Path(benchmarks) if benchmarks else None)
+        benchmarks=Path(benchmarks) if benchmarks else None,
+        audit=read_json(audit) if audit else None)

@@ -178,3 +178,34 @@ def test_cli_audit_with_a_path_writes_audit_json(tmp_path, capsys):
 def test_a_finding_has_a_known_category():
     with pytest.raises(ValueError, match="unknown category"):
         Finding("style", "x", "y")
+
+
+def test_audit_record_of_an_unavailable_artifact_says_not_run():
+    from replikit.audit import audit_record
+
+    audit = audit_record("demo", {"name": "code", "status": "unavailable",
+                                  "reason": "cannot reach the package index"})
+    assert audit == {"status": "not-run", "study": "demo", "artifact": "code",
+                     "reason": "cannot reach the package index"}
+
+
+def test_the_report_shows_the_audit_or_why_it_did_not_run(tmp_path):
+    from replikit.audit import audit_record
+    from replikit.publish.report.completeness import _audit_markdown
+
+    shown = _audit_markdown(audit_record("demo", {"name": "legacy", "status": "ok",
+                                                  "path": str(DATA / "legacy")}))
+    assert "### Audit of the original code" in shown and "train.py" in shown
+    missing = _audit_markdown({"status": "not-run", "artifact": "code", "reason": "offline"})
+    assert missing == "The audit of `code` did not run: offline."
+    assert _audit_markdown(None) == ""
+
+
+def test_only_a_code_artifact_may_be_audited():
+    from pydantic import ValidationError
+
+    from replikit.study.model import Artifact
+
+    with pytest.raises(ValidationError, match="role 'code' only"):
+        Artifact.model_validate({"description": "d", "url": "https://x.org/a.csv",
+                                 "audit": True})

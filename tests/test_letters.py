@@ -270,3 +270,18 @@ def test_smtp_settings_from_env():
                                    "REPLIKIT_SMTP_STARTTLS": "0"}).port == 25
     with pytest.raises(ReplikitError, match="not a number"):
         smtp_settings_from_env({"REPLIKIT_SMTP_HOST": "h", "REPLIKIT_SMTP_PORT": "x"})
+
+
+def test_letter_asks_about_the_audit_findings_of_their_code(project):
+    from replikit.audit import audit_record
+    from replikit.fileio import write_json
+
+    legacy = Path(__file__).parent / "data" / "audit" / "legacy"
+    write_json(project / "results/toy/audit.json",
+               audit_record("toy", {"name": "code", "status": "ok", "path": str(legacy)}))
+    _, txt = _letter(project)
+    text = txt.read_text(encoding="utf-8")
+    body = text[:text.index("Questions we could not settle")] if "Questions we could not" \
+        in text else text
+    assert "Questions from reading your code" in body
+    assert "train.py" in body

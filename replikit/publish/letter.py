@@ -18,11 +18,12 @@ from typing import Any
 import jinja2
 
 from replikit import paths
+from replikit.audit.text import audit_questions
 from replikit.authors.contacts import open_questions
 from replikit.authors.mail import Sender, build_message
 from replikit.errors import ReplikitError
 from replikit.evaluate.claims_table import SUMMARY_COLUMNS, read_ledger, text_records
-from replikit.fileio import atomic_path, write_text
+from replikit.fileio import atomic_path, read_json, write_text
 from replikit.numbers import fmt_number, to_float
 from replikit.publish.findings import discrepancies, findings
 from replikit.publish.report.summary import not_run_causes
@@ -30,6 +31,7 @@ from replikit.study.contacts import CHANNEL_LABELS, Contacts
 from replikit.vocabulary import LEVEL_ORDER
 
 SHOWN_DISCREPANCIES = 6   # the letter names this many; the attached table has them all
+MAX_CODE_QUESTIONS = 3    # from the audit of their code; audit.json and the report have all
 
 TEMPLATES_DIR = paths.templates("letter")
 
@@ -127,7 +129,7 @@ def _discrepancies(study: Any, ledger: Any, claims: list[dict[str, Any]]
 def render_letter(
     study: Any, contacts: Contacts, rows: list[dict[str, str]], *, today: dt.date,
     attachment_name: str, sender_name: str, templates_dir: Path = TEMPLATES_DIR,
-    ledger: Any = None, table_name: str = "claims.txt",
+    ledger: Any = None, table_name: str = "claims.txt", code_questions: list[str] = (),
 ) -> tuple[str, str, str]:
     """Render ``(subject, body, per-claim table)`` from the templates; nothing is written.
 
@@ -159,6 +161,8 @@ def render_letter(
                         if any(not r["verdict"].startswith("not run") for r in c["rows"])),
         "verdict_counts": sorted(Counter(r["verdict"] for r in rows).items()),
         "open_questions": [q for _, q in open_questions(contacts)],
+        # From the audit of their code: the few that keep the letter to one page.
+        "code_questions": list(code_questions)[:MAX_CODE_QUESTIONS],
         "attachment_name": attachment_name, "window_days": contacts.window_days,
         "reply_by": today + dt.timedelta(days=contacts.window_days),
         "sender_name": sender_name,
@@ -167,6 +171,15 @@ def render_letter(
     body = env.get_template("body.txt.j2").render(context)
     table = env.get_template("claims.txt.j2").render(context)
     return subject, _squeeze_blank_lines(body), _squeeze_blank_lines(table)
+
+
+def _code_questions(results_dir: Path) -> list[str]:
+    """Questions from ``audit.json`` beside the ledger, when the study audited the code."""
+    audit_file = results_dir / paths.audit(results_dir.name).name
+    if not audit_file.is_file():
+        return []
+    audit = read_json(audit_file)
+    return audit_questions(audit) if audit.get("status") == "ok" else []
 
 
 def _squeeze_blank_lines(text: str) -> str:
@@ -235,7 +248,8 @@ def write_letter(
     subject, body, table = render_letter(
         study, contacts, rows, today=today, attachment_name=attachment,
         sender_name=sender.name, templates_dir=Path(templates_dir),
-        ledger=read_ledger(ledger_csv, SUMMARY_COLUMNS), table_name=table_name)
+        ledger=read_ledger(ledger_csv, SUMMARY_COLUMNS), table_name=table_name,
+        code_questions=_code_questions(Path(ledger_csv).parent))
     msg = build_message(subject, body, contacts, report_pdf, attachment, sender, study.name,
                         today, texts=((table_name, table),))
     out_dir = Path(out_dir)

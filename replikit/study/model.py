@@ -69,6 +69,9 @@ class Artifact(Strict):
     sources: list[Source] = Field(min_length=1)
     licence: str | None = Field(None, description="Licence terms, e.g. 'no redistribution'")
     optional: bool = Field(False, description="A failed fetch is reported, never fatal")
+    audit: bool = Field(
+        False, description="Audit this code for reproducibility problems (`replikit audit`; "
+        "results/<study>/audit.json, shown in the report); one artifact of role 'code'")
 
     @model_validator(mode="before")
     @classmethod
@@ -84,8 +87,9 @@ class Artifact(Strict):
 
     @model_validator(mode="after")
     def _origin_of_code(self) -> Artifact:
-        if self.origin is not None and self.role != "code":
-            raise ValueError("'origin' applies to artifacts of role 'code' only")
+        for key in ("origin", "audit"):
+            if getattr(self, key) and self.role != "code":
+                raise ValueError(f"'{key}' applies to artifacts of role 'code' only")
         return self
 
     @property
@@ -229,6 +233,9 @@ class Study(Strict):
                         f"experiments.{name}.needs names artifact {need!r}, "
                         f"which is not declared (declared: {sorted(self.artifacts)})"
                     )
+        audited = [name for name, artifact in self.artifacts.items() if artifact.audit]
+        if len(audited) > 1:
+            raise ValueError(f"at most one artifact may be audited, found {audited}")
         defaults = [name for name, p in self.profiles.items() if p.default]
         if len(defaults) > 1:
             raise ValueError(f"at most one profile may be the default, found {defaults}")
@@ -282,6 +289,10 @@ class Study(Strict):
                     f"claim {claim.id!r} at {level} runs on {'; '.join(differs)}: give the "
                     "level its own reference value (expected: {value, source}) or say why "
                     "its number is information only (not_comparable: <why>)")
+
+    def audited_artifact(self) -> str | None:
+        """The code artifact the study audits (``audit: true``), if any."""
+        return next((name for name, a in self.artifacts.items() if a.audit), None)
 
     @property
     def dir(self) -> Path:

@@ -52,6 +52,14 @@ def get_final_outputs(wildcards):
     return rk.final_outputs(config["study"], config["formats"], config["mlrc"])
 
 
+def get_audit(wildcards):
+    return rk.audit_record(wildcards.study)
+
+
+def get_audited_artifact_record(wildcards):
+    return rk.audited_artifact_record(wildcards.study)
+
+
 def get_contact_log(wildcards):
     return rk.contact_log(wildcards.study)
 

@@ -8,6 +8,7 @@ rule write_report_source:
         env="results/{study}/env.json",
         manifest="studies/{study}/study.yaml",
         contacts=get_contact_log,
+        audit=get_audit,
     output:
         qmd="reports/{study}/report.qmd",
         # every claim's numbers, the verdicts as text, the cost per claim: the report's companion
@@ -73,6 +74,7 @@ rule write_mlrc_draft:
         manifest="studies/{study}/study.yaml",
         figures="reports/{study}/figures",
         contacts=get_contact_log,
+        audit=get_audit,
         notes=get_study_notes,
     output:
         tex="reports/{study}/mlrc/main.tex",

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from replikit.audit import completeness as code_check
+from replikit.audit.text import findings_markdown
 from replikit.numbers import DASH
 from replikit.publish.report.common import sentence, write_csv
 from replikit.publish.text import Raw, code_span, markdown_table, md_escape
@@ -39,4 +40,15 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
         # Third-party code and libraries: listed here, never judged as the paper's code.
         "other_code": [f"{code_span(r.get('name'))} ({r.get('origin')})"
                        for r in code_check.other_code(artifacts)],
+        "audit": _audit_markdown(results.audit),
     }
+
+
+def _audit_markdown(audit: dict[str, Any] | None) -> str:
+    """The audit's findings (file:line evidence per category), or why it did not run."""
+    if audit is None:
+        return ""
+    if audit.get("status") != "ok":
+        return (f"The audit of {code_span(audit.get('artifact'))} did not run: "
+                f"{md_escape(audit.get('reason'))}.")
+    return findings_markdown(audit, heading_level=3)
