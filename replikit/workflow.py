@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from replikit import paths
 from replikit.errors import ReplikitError, first_line
 from replikit.fileio import read_json
+from replikit.run.code import runner_files
 from replikit.study import Study, load_study
 
 if TYPE_CHECKING:
@@ -137,13 +138,22 @@ def artifact_records(study_name: str) -> list[str]:
     return [artifact_record(study_name, name) for name in study(study_name).artifacts]
 
 
+def installed_code_records(study_name: str) -> list[str]:
+    """Records of the code artifacts installed from the package index (their packages'
+    versions belong in the environment record)."""
+    return [artifact_record(study_name, name) for name, a in study(study_name).artifacts.items()
+            if a.role == "code" and any(getattr(s, "install", False) for s in a.sources)]
+
+
 def needed_artifact_records(study_name: str, experiment: str) -> list[str]:
     return [artifact_record(study_name, a) for a in study(study_name).experiments[experiment].needs]
 
 
-def study_code(study_name: str) -> list[str]:
-    """The study's own Python files: a change to any of them re-runs its experiments."""
-    return sorted(str(p) for p in Path("studies", study_name).glob("*.py"))
+def study_code(study_name: str, experiment: str) -> list[str]:
+    """The study files an experiment's runs depend on (:func:`replikit.run.code.runner_files`):
+    editing one runner re-runs only the experiments that use it."""
+    exp = study(study_name).experiments[experiment]
+    return [str(p) for p in runner_files(paths.study_dir(study_name), exp.runner, exp.code)]
 
 
 def run_env(study_name: str, experiment: str, envs_dir: str | Path) -> str:

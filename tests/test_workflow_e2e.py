@@ -188,3 +188,33 @@ def test_a_new_tolerance_rebuilds_only_ledger_and_report(project, server):
     assert "capture_environment" not in planned
     # only the retry of the unavailable artifact (see above) fetches and runs anything
     assert planned.get("fetch_artifact", 0) <= 1 and planned.get("run_experiment", 0) <= 1
+
+
+SECOND_RUNNER_EXPERIMENT = """\
+  mean-b:
+    description: the same predictor from a second runner file
+    implementation: reimplementation
+    runner: "runner_b.py:global_mean"
+    params: {folds: 3, data: ratings}
+    needs: [ratings]
+    seeds: [0, 1]
+"""
+
+
+def test_editing_one_runner_plans_again_only_the_runs_that_use_it(project, server):
+    root, _ = project
+    write_study(root, *server, tolerance=0.5)
+    folder = root / "studies" / "tiny"
+    (folder / "runner_b.py").write_text(RUNNER)
+    manifest = (folder / "study.yaml").read_text()
+    (folder / "study.yaml").write_text(manifest.replace("claims:\n",
+                                                        SECOND_RUNNER_EXPERIMENT + "claims:\n"))
+    snakemake(root, "study=tiny", "formats=[html]", "mlrc=false")
+    (folder / "runner_b.py").write_text(RUNNER + "\n# an edit: only mean-b depends on this\n")
+    out = snakemake(root, "-n", "study=tiny", "formats=[html]", "mlrc=false")
+    planned_runs = sorted(line.split("output: ")[1] for line in out.splitlines()
+                          if "output: results/tiny/runs/" in line)
+    # mean-b's two seeds, and the retry of the run whose artifact is unavailable (mean-lost)
+    assert planned_runs == ["results/tiny/runs/mean-b/seed=0/metrics.json",
+                            "results/tiny/runs/mean-b/seed=1/metrics.json",
+                            "results/tiny/runs/mean-lost/seed=0/metrics.json"]

@@ -144,6 +144,9 @@ class Experiment(Strict):
     env: NAME | None = Field(
         None, description="The software environment its runs need under "
         "--software-deployment-method conda: envs/<env>.yaml (default: replikit)")
+    code: list[str] = Field(
+        default_factory=list, description="Study modules its runner loads by name (a "
+        "dynamic import), beyond those its imports show; a change to any re-runs it")
     dataset: str | None = Field(None, description="The data set it runs on, e.g. 'ml-1m'")
     protocol: str | None = Field(
         None, description="How it evaluates, e.g. '5-fold CV' or 'leave-one-out, 100 "

@@ -86,7 +86,7 @@ def get_needed_artifacts(wildcards):
 
 
 def get_study_code(wildcards):
-    return rk.study_code(wildcards.study)
+    return rk.study_code(wildcards.study, wildcards.experiment)
 
 
 def get_run_env(wildcards):
@@ -96,6 +96,10 @@ def get_run_env(wildcards):
 
 def get_run_records(wildcards):
     return rk.run_records(wildcards.study)
+
+
+def get_installed_code_records(wildcards):
+    return rk.installed_code_records(wildcards.study)
 
 
 def get_artifact_records(wildcards):

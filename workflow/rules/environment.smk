@@ -1,8 +1,9 @@
 rule capture_environment:
     """The software and hardware this study runs on, against what the paper declares."""
     input:
-        # Installed code artifacts: their packages' versions go into env.json.
-        artifacts=get_artifact_records,
+        # Installed code artifacts: their packages' versions go into env.json. Data is no
+        # input: retrying an unavailable data set must not capture the environment again.
+        artifacts=get_installed_code_records,
     output:
         env="results/{study}/env.json",
     params:
