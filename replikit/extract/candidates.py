@@ -224,11 +224,16 @@ def source_text(candidate: Candidate) -> str:
     return ", ".join(parts)
 
 
+NO_EXPERIMENT_YET = "no experiment yet"
+
+
 def to_claims(candidates: list[Candidate], options: Options) -> list[dict[str, Any]]:
     """Claim entries for ``study.yaml`` (fields of replikit.study.Claim) with comments.
 
-    Each entry is ``{"claim": {...}, "comments": [...]}``; ``levels`` is empty, since no
-    experiment exists yet. Ids that would repeat get ``-2``, ``-3``... appended.
+    Each entry is ``{"claim": {...}, "comments": [...]}``; its one level is declared not run
+    (:data:`NO_EXPERIMENT_YET`) until the user names an experiment, so a draft study validates
+    and its report shows the claim as "not run: no experiment yet". Ids that would repeat
+    get ``-2``, ``-3``... appended.
     """
     by_column: dict[tuple[str, str], list[Candidate]] = {}
     for c in candidates:
@@ -256,7 +261,8 @@ def _claim(c: Candidate, ident: str, metric: str, better: bool) -> dict[str, Any
     reported = int(value) if c.number.decimals == 0 and value.is_integer() else value
     claim.update({"metric": metric, "reported": reported,
                   "decimals": c.number.decimals, "higher_is_better": better,
-                  "tolerance": default_tolerance(c.number), "levels": {}})
+                  "tolerance": default_tolerance(c.number),
+                  "levels": {"re-run": {"not_run": NO_EXPERIMENT_YET}}})
     return claim
 
 
