@@ -100,6 +100,15 @@ def last_good(output: str | Path) -> Path:
     return output.parent / LAST_GOOD / output.name
 
 
+def project_relative(path: str | Path, fallback: str) -> str:
+    """``path`` relative to the project folder (where Snakemake runs), or ``fallback`` when it
+    lies elsewhere: outputs never name the machine's folders."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return fallback
+
+
 def templates(kind: str) -> Path:
     """A folder of package templates: ``report``, ``mlrc``, ``letter`` or ``study``."""
     return TEMPLATES / kind

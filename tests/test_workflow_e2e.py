@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -218,3 +219,13 @@ def test_editing_one_runner_plans_again_only_the_runs_that_use_it(project, serve
     assert planned_runs == ["results/tiny/runs/mean-b/seed=0/metrics.json",
                             "results/tiny/runs/mean-b/seed=1/metrics.json",
                             "results/tiny/runs/mean-lost/seed=0/metrics.json"]
+
+
+def test_no_output_names_a_folder_of_the_machine(project):
+    root, _ = project
+    machine = [str(root.resolve()), str(Path.home()), tempfile.gettempdir() + "/"]
+    offenders = [f"{path.relative_to(root)}: {folder}"
+                 for path in (root / "reports").rglob("*") if path.is_file()
+                 for folder in machine
+                 if folder in path.read_text(encoding="utf-8", errors="replace")]
+    assert offenders == []

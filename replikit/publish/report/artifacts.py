@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from replikit.numbers import DASH
+from replikit.paths import project_relative
 from replikit.publish.report.common import write_csv
 from replikit.publish.text import code_span, markdown_table, md_escape
 from replikit.results import Results
@@ -55,8 +56,18 @@ def _flatten(value: Any) -> Any:
     return value
 
 
+def _without_machine_paths(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as a reader may see it: a path inside the project relative to it, any
+    other (the shared cache, a home folder) as the artifact's name alone."""
+    shown = dict(record)
+    for key in ("path", "import_path"):
+        if shown.get(key):
+            shown[key] = project_relative(shown[key], fallback=f"<{record.get('name')}>")
+    return shown
+
+
 def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
-    artifacts = results.artifacts
+    artifacts = [_without_machine_paths(r) for r in results.artifacts]
     source = write_csv(pd.DataFrame(artifacts).map(_flatten), out / "tables" / "artifacts.csv")
     return {
         "sources": {"artifacts": source},
