@@ -12,7 +12,7 @@ benchmark exists the larger of the two is taken for wall time, CPU time and peak
 the GPU figures come from the record, which alone knows them.
 
 A claim's cost is the sum over the runs of the experiments its levels use. Claims often share
-experiments (an RMSE and an MAE claim come from the same runs), so the claims' costs overlap
+experiments (two metrics of one experiment are two claims on the same runs), so the costs overlap
 and do not add up to the study's; the study total counts each run once.
 """
 
