@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from replikit.errors import ReplikitError
 from replikit.study import json_schema, list_studies, load_study
 from replikit.study.check import check_profiles, check_study_files
 from replikit.study.scaffold import scaffold_study
@@ -34,9 +35,29 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    if args.from_pypi:
+        return _new_from(args)
     folder = scaffold_study(args.name, Path(args.root), title=args.title, year=args.year)
     print(f"created {folder}/ from templates/study/; next: edit study.yaml, then "
           f"'replikit validate {args.name}' and 'snakemake -n study={args.name}'")
+    print(f"the guide to writing a study: {GUIDE}")
+    return 0
+
+
+def _new_from(args: argparse.Namespace) -> int:
+    from replikit.draft import draft_study
+
+    if not args.claims:
+        raise ReplikitError("--from needs --claims", expected="the path of a results table "
+                            "inside the source distribution, e.g. pkg-1.0/README.md",
+                            fix=f"replikit new {args.name} --from {args.from_pypi} "
+                            "--claims <path>")
+    paper = {"title": args.title, "authors": args.authors, "venue": args.venue,
+             "year": args.year, "doi": args.doi, "arxiv": args.arxiv}
+    manifest = draft_study(args.name, Path(args.root), requirement=args.from_pypi,
+                           claims_path=args.claims, paper=paper)
+    print(f"wrote the draft {manifest} (code locked, candidate claims, audit); next: write a "
+          f"runner, name experiments at the claims' levels, 'snakemake study={args.name}'")
     print(f"the guide to writing a study: {GUIDE}")
     return 0
 
@@ -60,6 +81,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", default="Title of the paper", help="the paper's title")
     p.add_argument("--year", type=int, default=dt.date.today().year,
                    help="the paper's year (default: this year)")
+    p.add_argument("--from", dest="from_pypi", metavar="NAME==VERSION",
+                   help="draft the study from the paper's code on the package index: lock it, "
+                   "read claims from --claims, audit it")
+    p.add_argument("--claims", metavar="PATH", help="with --from: a results table inside the "
+                   "source distribution (Markdown, LaTeX or PDF), e.g. pkg-1.0/README.md")
+    p.add_argument("--authors", nargs="+", default=["Unknown"], help="the paper's authors")
+    p.add_argument("--venue", default="Unknown venue", help="venue and year")
+    p.add_argument("--doi", help="the paper's DOI")
+    p.add_argument("--arxiv", help="the paper's arXiv identifier")
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("schema", help="print the manifest's JSON Schema")
