@@ -12,7 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
 from replikit.cli import main
 from replikit.fileio import read_json
@@ -40,11 +42,33 @@ def test_a_draft_from_the_package_index_validates_and_renders(tmp_path, server, 
     assert [c.id for c in study.claims] == ["data-set-ml-100k-rmse", "data-set-ml-100k-time"]
     assert study.artifacts["original-code"].sha256 is not None  # locked
     assert read_json(root / "results/draft/audit.json")["status"] == "ok"
+    html = render(root)
+    assert "no experiment yet" in html
+    assert "Audit of the original code" in html
+
+    # The user writes one runner and names it at one claim's level: that claim is judged.
+    (root / "studies/draft/ours.py").write_text(RUNNER)
+    manifest = yaml.safe_load((root / "studies/draft/study.yaml").read_text())
+    manifest["experiments"] = {"ours": EXPERIMENT}
+    manifest["claims"][0]["levels"] = {"re-implement": "ours"}
+    (root / "studies/draft/study.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    render(root)
+    ledger = pd.read_csv(root / "results/draft/claims.csv").set_index("claim_id")
+    assert ledger.loc["data-set-ml-100k-rmse", "verdict"] == "reproduced"
+    assert ledger.loc["data-set-ml-100k-time", "verdict"] == "not run"
+
+
+RUNNER = """def run(ctx):
+    return {"metrics": {"rmse": 0.934}}
+"""
+EXPERIMENT = {"description": "our re-implementation", "implementation": "reimplementation",
+              "runner": "ours.py:run", "seeds": [0]}
+
+
+def render(root: Path) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "2", "study=draft", "formats=[html]",
          "mlrc=false"], cwd=root, capture_output=True, text=True, timeout=600,
         env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr[-3000:]
-    html = (root / "reports/draft/report.html").read_text(encoding="utf-8")
-    assert "no experiment yet" in html
-    assert "Audit of the original code" in html
+    return (root / "reports/draft/report.html").read_text(encoding="utf-8")
