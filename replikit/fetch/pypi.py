@@ -22,6 +22,7 @@ from replikit.fetch import lock as lockfile
 from replikit.fetch import resolve
 from replikit.fetch.cache import Cache, place
 from replikit.fetch.job import FetchJob, Unreachable, mismatch
+from replikit.fetch.pip import pip_error, quiet_env
 from replikit.study import PypiSource
 
 
@@ -75,10 +76,10 @@ def _distribution(cache: Cache, requirement: str, *, sdist: bool = False) -> tup
                    "--dest", str(work), requirement]
         if sdist:  # only this package from source; its build tools may still be wheels
             command[-1:-1] = ["--no-binary", requirement.split("==")[0]]
-        done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
+        done = subprocess.run(command, capture_output=True, text=True, env=quiet_env())
         files = [p for p in work.iterdir() if p.is_file()]
         if done.returncode != 0 or len(files) != 1:
-            raise Unreachable(f"pip could not download {requirement}: {_pip_error(done)}")
+            raise Unreachable(f"pip could not download {requirement}: {pip_error(done)}")
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / files[0].name
         os.chmod(files[0], 0o444)
@@ -112,13 +113,3 @@ def _cached_distribution(folder: Path, requirement: str, *, sdist: bool = False
                     best is None or rank < best[0]):
                 best = (rank, path)
     return best[1] if best else None
-
-
-def _pip_error(done: subprocess.CompletedProcess[str]) -> str:
-    lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR")]
-    return (errors or lines or [f"exit status {done.returncode}"])[-1]
-
-
-def _quiet_env() -> dict[str, str]:
-    return {**os.environ, "PIP_NO_INPUT": "1", "PYTHONWARNINGS": "ignore"}

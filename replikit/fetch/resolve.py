@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 from replikit.errors import ReplikitError
 from replikit.fetch import lock as lockfile
 from replikit.fetch.job import Unreachable
+from replikit.fetch.pip import pip_error, quiet_env
 from replikit.fileio import read_json
 
 
@@ -68,9 +69,9 @@ def resolve(requirement: str, dist: Path | None = None) -> dict[str, dict[str, s
         target = str(dist) if dist else requirement
         command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet",
                    "--disable-pip-version-check", "--report", str(report), target]
-        done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
+        done = subprocess.run(command, capture_output=True, text=True, env=quiet_env())
         if done.returncode != 0 or not report.exists():
-            raise ResolveUnreachable(f"pip could not resolve {requirement}: {_pip_error(done)}")
+            raise ResolveUnreachable(f"pip could not resolve {requirement}: {pip_error(done)}")
         installs = read_json(report).get("install", [])
     own = canonicalize_name(requirement.split("==")[0])
     closure = {}
@@ -126,10 +127,10 @@ def _ensure_files(folder: Path, dependencies: dict[str, dict[str, str]]) -> list
             command = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
                        "--disable-pip-version-check", "--progress-bar", "off",
                        "--dest", work, "-r", str(requirements)]
-            done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
+            done = subprocess.run(command, capture_output=True, text=True, env=quiet_env())
             if done.returncode != 0:
                 raise Unreachable(f"pip could not download the locked dependencies "
-                                  f"{sorted(missing)}: {_pip_error(done)}")
+                                  f"{sorted(missing)}: {pip_error(done)}")
             for spec in missing.values():
                 os.replace(Path(work) / spec["file"], folder / spec["file"])
     return [(folder / d["file"], d["sha256"]) for d in dependencies.values()]
@@ -160,12 +161,12 @@ def _install_exact(dest_dir: Path, files: list[tuple[Path, str]], wanted: dict[s
         command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
                    "--require-hashes", "--no-compile", "--disable-pip-version-check",
                    "--target", str(target), "-r", str(requirements)]
-        done = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
+        done = subprocess.run(command, capture_output=True, text=True, env=quiet_env())
         requirements.unlink(missing_ok=True)
         if done.returncode != 0:
             raise ReplikitError(
                 f"pip could not install {files[0][0].name} with its locked dependencies",
-                where=str(dest_dir), found=_pip_error(done),
+                where=str(dest_dir), found=pip_error(done),
                 fix="delete the artifact's 'dependencies' from artifacts.lock and run "
                 "`replikit lock <study>` to resolve them again",
             )
@@ -177,13 +178,3 @@ def _install_exact(dest_dir: Path, files: list[tuple[Path, str]], wanted: dict[s
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return site
-
-
-def _pip_error(done: subprocess.CompletedProcess[str]) -> str:
-    lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR")]
-    return (errors or lines or [f"exit status {done.returncode}"])[-1]
-
-
-def _quiet_env() -> dict[str, str]:
-    return {**os.environ, "PIP_NO_INPUT": "1", "PYTHONWARNINGS": "ignore"}
