@@ -113,18 +113,24 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", default="0", help="comma-separated, e.g. 0,1,2")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--libraries", default="replikit,recbole",
+                        help="which sides to run (one side alone: e.g. after changing a model)")
     parser.add_argument("--json", type=Path, help="also write every row to this file")
     args = parser.parse_args()
-    if not args.recbole_python:
+    libraries = args.libraries.split(",")
+    if "recbole" in libraries and not args.recbole_python:
         sys.exit("give --recbole-python or set RECBOLE_PYTHON (see this file's docstring)")
     torch.set_num_threads(args.threads)
     rows = []
     for model in args.models.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
-            rows.append(run_ours(model, args.data, args.epochs, seed))
-            rows.append(run_recbole(args.recbole_python, model, args.data, args.epochs, seed,
-                                    args.threads))
-            print(json.dumps(rows[-2]), json.dumps(rows[-1]), sep="\n", flush=True)
+            if "replikit" in libraries:
+                rows.append(run_ours(model, args.data, args.epochs, seed))
+                print(json.dumps(rows[-1]), flush=True)
+            if "recbole" in libraries:
+                rows.append(run_recbole(args.recbole_python, model, args.data, args.epochs,
+                                        seed, args.threads))
+                print(json.dumps(rows[-1]), flush=True)
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

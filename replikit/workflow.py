@@ -221,6 +221,11 @@ def contact_log(study_name: str) -> list[str]:
     return [str(path)] if path.exists() else []
 
 
+def peer_files(study_name: str) -> list[str]:
+    """The files a study's peer figures are read from (``report.peers``), for the report."""
+    return sorted({peer.file for peer in study(study_name).report.peers})
+
+
 def study_notes(study_name: str) -> list[str]:
     """The human-written parts of the MLRC draft, ``studies/<study>/notes/*.md``."""
     return sorted(str(p) for p in (paths.study_dir(study_name) / "notes").glob("*.md"))

@@ -16,6 +16,7 @@ from replikit.ext.recsys.report_section import (
     results_ci_wide,
     results_table,
     results_wide,
+    winners,
 )
 from replikit.publish.report.common import write_csv
 from replikit.publish.text import markdown_table
@@ -64,6 +65,28 @@ def test_results_table_mean_sd_and_t_interval(runs):
     assert row["sd"] == pytest.approx(0.01)
     half = 4.302652729911275 * 0.01 / math.sqrt(3)  # t(0.975, 2)
     assert row["ci_high"] - row["mean"] == pytest.approx(half)
+
+
+def test_winners_name_the_leader_per_protocol_with_intervals(runs):
+    sentences = winners(results_table(runs))
+    assert len(sentences) == 2  # toy under full ranking and under pop100
+    full, pop = sentences
+    assert full.startswith("toy, full ranking: **a** leads with ndcg@10 0.3100 [")
+    assert "ahead of b (0.2100 [" in full and full.endswith("the intervals do not overlap.")
+    assert "**b** leads" in pop and "ahead of a" in pop
+
+
+def test_winners_say_when_intervals_overlap_and_label_two_budgets_apart(runs):
+    close = [_record("a", s) for s in (0, 1, 2)]
+    for seed, record in enumerate(_record("a", s) for s in (0, 1, 2)):
+        record["experiment"] = "exp-a-long"
+        record["params"]["label"] = "a_long*"  # Markdown characters in a label are escaped
+        record["metrics"] = {k: v + (0.02 if seed == 1 else -0.005) for k, v in
+                             record["metrics"].items()}
+        close.append(record)
+    full = winners(results_table(close))[0]
+    assert "**a\\_long\\*** leads" in full
+    assert full.endswith("overlap, so the lead is not settled by them.")
 
 
 def test_results_wide_has_one_row_per_model(runs):

@@ -15,10 +15,11 @@ from replikit.errors import ReplikitError
 from replikit.study.contacts import load_contacts
 from replikit.study.loading import load_study, study_path
 from replikit.study.model import Study
+from replikit.study.peers import check_peer_files
 
 
 def check_study_files(name: str | Path, root: str | Path = ".") -> Study:
-    """Load the manifest, the contact log, the notes and the lock file; raise on any problem.
+    """Load the manifest, contact log, notes, lock file and peer figures; raise on any problem.
 
     Every file is checked and the problems of all of them are raised as one ReplikitError,
     so one run of ``replikit validate`` lists everything to fix.
@@ -34,6 +35,7 @@ def check_study_files(name: str | Path, root: str | Path = ".") -> Study:
     lock = folder / paths.ARTIFACTS_LOCK
     if lock.exists():
         _collect(problems, safe_yaml.load_file, lock)
+    _collect(problems, check_peer_files, study)
     if len(problems) == 1:
         raise problems[0]
     if problems:

@@ -29,7 +29,8 @@ from replikit.study.sources import SOURCE_KINDS, GitSource, Source
 from replikit.vocabulary import NUMBER_KINDS, CodeOrigin
 
 __all__ = ["Artifact", "Claim", "Deviation", "Expected", "Experiment", "Hardware",
-           "HardwareSpec", "LevelCheck", "ManifestError", "Pair", "Profile", "Resources",
+           "HardwareSpec", "LevelCheck", "ManifestError", "Pair", "PeerFigure", "Profile",
+           "Resources",
            "Study", "Tolerance"]
 
 
@@ -202,6 +203,35 @@ class Deviation(Strict):
     claims: list[str] = Field(default_factory=list, description="Claim ids affected (all if empty)")
 
 
+class PeerFigure(Strict):
+    """A peer library's figure for one of our experiments, read from the file a bench wrote.
+
+    Shown beside our mean over seeds in the report ("reaches a peer library's quality"),
+    never typed by hand: ``file`` is a JSON list of result rows (e.g. what
+    ``bench/bench_vs_recbole.py --json`` writes), and the figure is the mean of ``key``
+    over the rows that have every field of ``match``.
+    """
+
+    experiment: NAME = Field(description="Our experiment the figure is set beside")
+    metric: str = Field(description="Our runs' metric key, e.g. 'full/ndcg@10'")
+    library: str = Field(description="The peer library and its version, e.g. 'RecBole 1.2.1'")
+    file: str = Field(description="The bench's JSON rows, relative to the repository root")
+    match: dict[str, str | int | float] = Field(
+        min_length=1, description="Fields a row must have, e.g. {library: recbole, model: SASRec}")
+    key: str = Field(description="The row field holding the figure, e.g. 'ndcg@10'")
+    how: str = Field(description="The command that wrote the file and the protocol both "
+                                 "sides shared")
+    higher_is_better: bool = True
+
+    @field_validator("file")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError(f"a path inside the repository, e.g. bench/results/x.json; "
+                             f"got {value!r}")
+        return value
+
+
 class ReportOptions(Strict):
     title: str | None = None
     redact_emails: bool = True
@@ -209,6 +239,9 @@ class ReportOptions(Strict):
         default_factory=list,
         description="Extensions (replikit/ext/<name>) whose report sections the report adds, "
                     "e.g. [recsys]")
+    peers: list[PeerFigure] = Field(
+        default_factory=list,
+        description="Peer libraries' figures for our experiments, shown side by side")
 
 
 # --------------------------------------------------------------------------- study
@@ -261,6 +294,11 @@ class Study(Strict):
                     )
         for index, claim in enumerate(self.claims):
             self._check_comparable(index, claim)
+        for index, peer in enumerate(self.report.peers):
+            if peer.experiment not in self.experiments:
+                raise ManifestError(["report", "peers", index, "experiment"],
+                                    f"names experiment {peer.experiment!r}, which is not "
+                                    "declared")
         return self
 
     def differences(self, claim: Claim, check: LevelCheck) -> list[str]:

@@ -18,6 +18,8 @@ reads the experiment's params::
     eval_seed:   s                        seeds the sampled negatives (default: the run's seed)
     threads:     n                        torch's intra-op threads for the neural models
                                           (1 lets two jobs share two cores without contention)
+    label:       text                     the model's name in the report's tables (default:
+                                          model), e.g. to tell two budgets of one model apart
 
 With a ``space`` the model is tuned under the budget (chosen once on validation), refit on
 the test stage with the best values and tested once; without one it is fitted once with
@@ -61,7 +63,7 @@ PROFILES = {
 SOURCES = ("ratings", "original")
 PARAMS = {"model", "dataset", "source", "artifact", "protocols", "profile", "budget",
           "hyperparameters", "space", "metric", "preprocessing", "max_users", "eval_seed",
-          "threads"}
+          "threads", "label"}
 
 
 def run_experiment(ctx: Any) -> dict[str, Any]:

@@ -60,6 +60,10 @@ def get_audited_artifact_record(wildcards):
     return rk.audited_artifact_record(wildcards.study)
 
 
+def get_peer_files(wildcards):
+    return rk.peer_files(wildcards.study)
+
+
 def get_contact_log(wildcards):
     return rk.contact_log(wildcards.study)
 

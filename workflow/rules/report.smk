@@ -9,6 +9,7 @@ rule write_report_source:
         manifest="studies/{study}/study.yaml",
         contacts=get_contact_log,
         audit=get_audit,
+        peers=get_peer_files,
     output:
         qmd="reports/{study}/report.qmd",
         # every claim's numbers, the verdicts as text, the cost per claim: the report's companion

@@ -66,7 +66,8 @@ def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
         params = records[0].get("params") or {}
         rows.append({
             "experiment": experiment,
-            "model": str(params.get("model") or extras[0].get("model") or "?"),
+            "model": str(params.get("label") or params.get("model") or extras[0].get("model")
+                         or "?"),
             "dataset": str(params.get("dataset") or "?"),
             "profile": records[0].get("profile") or "",
             "budget trials": budget.get("trials"), "budget epochs": budget.get("epochs"),

@@ -39,6 +39,7 @@ from scipy import stats  # noqa: E402
 
 from replikit.ext.recsys import budgets  # noqa: E402
 from replikit.fileio import atomic_path  # noqa: E402
+from replikit.publish.text import md_escape  # noqa: E402
 from replikit.study import Study  # noqa: E402
 
 PROTOCOLS = ("full", "pop100", "uni100")
@@ -62,8 +63,10 @@ def ranking_runs(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _model(record: dict[str, Any]) -> str:
+    """The model's name in the tables: the run's ``label`` param, else its model."""
     params = record.get("params") or {}
-    return str(params.get("model") or (record.get("extra") or {}).get("model") or "?")
+    return str(params.get("label") or params.get("model")
+               or (record.get("extra") or {}).get("model") or "?")
 
 
 def _dataset(record: dict[str, Any]) -> str:
@@ -143,6 +146,36 @@ def results_ci_wide(results: pd.DataFrame, metric: str = "ndcg@10") -> pd.DataFr
                              aggfunc="first")
     order = [f"{p} {metric} 95% CI" for p in PROTOCOLS if f"{p} {metric} 95% CI" in wide]
     return wide[order].reset_index()
+
+
+def winners(results: pd.DataFrame, metric: str = "ndcg@10") -> list[str]:
+    """One plain sentence per dataset and protocol: which model leads, with the 95% CIs.
+
+    The leader is the model with the highest mean; the sentence names the runner-up and
+    says whether the two intervals overlap (when they do, the order is not settled by these
+    intervals; the claims' paired tests are the verdict).
+    """
+    part = results[results["metric"] == metric]
+    sentences = []
+    for (dataset, protocol), group in part.groupby(["dataset", "protocol"], sort=False):
+        ranked = group.sort_values("mean", ascending=False)
+        first = ranked.iloc[0]
+        text = (f"{md_escape(dataset)}, {PROTOCOL_NAMES.get(protocol, protocol)}: "
+                f"**{md_escape(first['model'])}** leads with {metric} {_estimate(first)}")
+        if len(ranked) > 1:
+            second = ranked.iloc[1]
+            apart = first["ci_low"] > second["ci_high"]
+            text += (f", ahead of {md_escape(second['model'])} ({_estimate(second)}); the "
+                     "intervals "
+                     + ("do not overlap." if apart else "overlap, so the lead is not settled "
+                        "by them."))
+        sentences.append(text + ("" if text.endswith(".") else "."))
+    return sentences
+
+
+def _estimate(row: pd.Series) -> str:
+    interval = _interval(row["ci_low"], row["ci_high"])
+    return f"{row['mean']:.4f}" + (f" {interval}" if interval else "")
 
 
 def _interval(low: float, high: float) -> str:
@@ -297,6 +330,9 @@ def ranking_section(study: Study, runs: Iterable[dict[str, Any]], out_dir: str |
         "profiles": table_writer(profiles, out / "tables" / "profiles.csv"),
     }
     parts = ["## Ranking results, budgets and protocols", ""]
+    parts += ["### Which model won", "", "Mean test NDCG@10 over seeds with its 95% confidence "
+              "interval, per data set and protocol:", ""]
+    parts += [f"- {sentence}" for sentence in winners(results)] + [""]
     parts += [_results_text(wide, sources["results"], markdown_table), ""]
     intervals = results_ci_wide(results)
     if not intervals.empty:

@@ -27,6 +27,7 @@ from replikit.publish.report import (
     deviations,
     environment,
     figure_files,
+    peers,
     summary,
     time,
 )
@@ -46,6 +47,7 @@ SECTIONS: dict[str, Section] = {
     "artifacts": artifacts.context,
     "environment": environment.context,
     "deviations": deviations.context,
+    "peers": peers.context,
     "cost": cost.context,
     "completeness": completeness.context,
 }
