@@ -86,6 +86,15 @@ def report(study: str, fmt: str) -> Path:
     return REPORTS / study / f"report.{fmt}"
 
 
+#: The report's companion page with every claim's numbers, beside ``report.qmd``.
+CLAIMS_DETAIL = "claims-detail"
+
+
+def claims_detail(study: str, fmt: str) -> Path:
+    """``reports/<study>/claims-detail.<fmt>`` (``qmd`` for the source)."""
+    return reports_dir(study) / f"{CLAIMS_DETAIL}.{fmt}"
+
+
 def mlrc_draft(study: str) -> Path:
     return REPORTS / study / "mlrc" / "main.tex"
 

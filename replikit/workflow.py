@@ -195,8 +195,9 @@ def experiment_params(study_name: str, experiment: str, profile: str | None) -> 
 def final_outputs(
     study_name: str, formats: Iterable[str] = ("html", "pdf"), mlrc: bool = False
 ) -> list[str]:
-    """The report in each format and, with ``mlrc``, the MLRC paper draft."""
+    """The report in each format, its claims-detail page and, with ``mlrc``, the MLRC draft."""
     outputs = [str(paths.report(study_name, fmt)) for fmt in formats]
+    outputs.append(str(paths.claims_detail(study_name, "html")))
     return outputs + ([mlrc_draft(study_name)] if mlrc else [])
 
 

@@ -84,8 +84,9 @@ def test_redaction_follows_the_study():
 def test_workflow_targets_and_optional_inputs():
     assert final_outputs("surprise", ["html", "docx"], mlrc=True) == [
         "reports/surprise/report.html", "reports/surprise/report.docx",
-        "reports/surprise/mlrc/main.tex"]
-    assert final_outputs("surprise", ["pdf"]) == ["reports/surprise/report.pdf"]
+        "reports/surprise/claims-detail.html", "reports/surprise/mlrc/main.tex"]
+    assert final_outputs("surprise", ["pdf"]) == ["reports/surprise/report.pdf",
+                                                  "reports/surprise/claims-detail.html"]
     assert contact_log("surprise") == ["studies/surprise/contacts.yaml"]
     assert contact_log("no-such-study") == []
     assert study_notes("surprise") == [f"studies/surprise/notes/{n}.md" for n in

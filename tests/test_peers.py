@@ -1,4 +1,4 @@
-"""Peer figures (``report.peers``): read from the bench's file, set beside our runs, checked early."""
+"""Peer figures (``report.peers``): read from the bench's file, set beside ours, checked early."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ harness puts on the import path together with its locked dependencies.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from . import hyperparams
 
@@ -23,6 +24,7 @@ def train_and_evaluate(ctx):
     from stable_baselines3 import A2C, DQN, PPO
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.logger import configure
     from stable_baselines3.common.vec_env import VecNormalize
 
     # One thread per run: the workflow runs several runs side by side, and one thread keeps
@@ -34,6 +36,9 @@ def train_and_evaluate(ctx):
     model_class = {"ppo": PPO, "a2c": A2C, "dqn": DQN}[algo]
     model = model_class(zoo.policy, train_env, seed=ctx.seed, device="cpu", verbose=0,
                         **zoo.kwargs)
+    # SB3's default logger makes a folder in the system's temp directory for every model;
+    # this one writes the training log (progress.csv) into the run's own folder instead.
+    model.set_logger(configure(str(Path(ctx.workdir) / "sb3-log"), ["csv"]))
     started = time.perf_counter()
     model.learn(total_timesteps=budget)
     train_s = time.perf_counter() - started

@@ -64,6 +64,26 @@ rule render_report:
         "../scripts/render_report.py"
 
 
+rule render_claims_detail:
+    """The report's companion, every claim's numbers and cost, as one HTML page."""
+    input:
+        qmd="reports/{study}/claims-detail.qmd",
+        quarto="reports/{study}/_quarto.yml",
+    output:
+        detail=report(
+            "reports/{study}/claims-detail.html",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"format": "claims detail (html)"},
+        ),
+    conda:
+        "../../envs/replikit.yaml"
+    log:
+        "logs/{study}/render_claims_detail.log",
+    script:
+        "../scripts/render_claims_detail.py"
+
+
 rule write_mlrc_draft:
     """The ML Reproducibility Challenge paper draft: LaTeX through pandoc, from the same results."""
     input:

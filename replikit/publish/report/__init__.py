@@ -34,7 +34,7 @@ from replikit.study import Study
 
 TEMPLATES = paths.templates("report")
 # The companion document with every claim's detail, so that the report itself stays short.
-DETAIL = "claims-detail.qmd"
+DETAIL = f"{paths.CLAIMS_DETAIL}.qmd"
 
 
 def _jinja() -> jinja2.Environment:
