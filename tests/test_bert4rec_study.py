@@ -34,8 +34,9 @@ def test_every_claim_maps_levels_to_declared_experiments(study):
         assert protocol in PROTOCOLS and metric, claim.id
 
 
-def test_comparison_claims_pair_bert4rec_with_sasrec(study):
-    comparisons = [c for c in study.claims if c.kind in ("comparison", "best-of")]
+def test_comparison_claims_pair_bert4rec_with_its_baselines(study):
+    comparisons = [c for c in study.claims if c.kind in ("comparison", "best-of")
+                   and c.id != "pm-longer-training-helps"]
     assert len(comparisons) == 5
     for claim in comparisons:
         for pair in claim.levels.values():
@@ -114,3 +115,16 @@ def test_original_runner_passes_run_ml1m_settings(study):
     flags = original.run_flags("ml-1m", settings, signature, study.dir / "ckpt")
     assert flags["num_train_steps"] == 400_000 and flags["learning_rate"] == 1e-4
     assert flags["bert_config_file"] == "./bert_train/bert_config_ml-1m_64.json"
+
+
+def test_the_training_length_claim_changes_only_the_epochs(study):
+    """Twice the epochs, same model and data; the longer side untuned, at the space's first value."""
+    pair = study.claim("pm-longer-training-helps").levels["generalize"]
+    for profile in study.profiles:
+        longer = study.experiment_params(pair.a, profile)
+        tuned = study.experiment_params(pair.b, profile)
+        assert (longer["model"], longer["dataset"]) == (tuned["model"], tuned["dataset"])
+        assert longer["budget"]["epochs"] == 2 * tuned["budget"]["epochs"], profile
+        assert "space" not in longer
+        first = {k: v[0] for k, v in tuned["space"].items()}
+        assert longer["hyperparameters"] == {**tuned["hyperparameters"], **first}, profile
