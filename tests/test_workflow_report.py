@@ -87,7 +87,8 @@ def report_zip(tmp_path_factory):
     plan = _snakemake(root, "-n")
     stats = plan.split("Job stats:")[1].split("total")[0]
     jobs = {line.split()[0] for line in stats.splitlines()[3:] if line.strip()}
-    assert jobs == {"write_report_source", "render_report", "all"}, plan[-2000:]
+    assert jobs == {"write_report_source", "render_report", "render_claims_detail", "all"}, (
+        plan[-2000:])
     _snakemake(root)
     _snakemake(root, "--report", "report.zip")
     return root, zipfile.ZipFile(root / "report.zip")
@@ -98,7 +99,7 @@ def test_report_lists_figures_tables_and_rendered_reports(report_zip):
     names = {Path(n).name for n in archive.namelist()}
     for name in ("matrix-1.png", "drift-1.png", "seed-variance-1.png", "cost_claims.csv",
                  "cost_total.csv", "code_completeness.csv", "acm_badges.csv", "ledger.csv",
-                 "report.html", "report.pdf"):
+                 "report.html", "report.pdf", "claims-detail.html"):
         assert name in names, sorted(names)
 
 
