@@ -118,7 +118,7 @@ def test_original_runner_passes_run_ml1m_settings(study):
 
 
 def test_the_training_length_claim_changes_only_the_epochs(study):
-    """Twice the epochs, same model and data; the longer side untuned, at the space's first value."""
+    """Twice the epochs, same model and data; the longer side untuned, at the first values."""
     pair = study.claim("pm-longer-training-helps").levels["generalize"]
     for profile in study.profiles:
         longer = study.experiment_params(pair.a, profile)

@@ -11,6 +11,7 @@ from _report_helpers import RULES, build_results, study_dict
 from replikit.errors import ReplikitError
 from replikit.evaluate.claims_table import as_ledger, read_ledger
 from replikit.evaluate.samples import measurement_samples
+from replikit.publish import figures
 from replikit.publish.report import (
     summary_paragraph,
     time_statement,
@@ -204,7 +205,16 @@ def test_value_claims_measured_nowhere_are_named_not_drawn(fake, tmp_path):
     ledger.loc[ledger["claim_id"] == "100k-svd-rmse", "verdict"] = "not run"
     qmd = write_report_source(fake["study"], _results(ledger, fake), RULES, tmp_path / "r")
     text = " ".join(qmd.read_text().split())
-    assert "1 value claim was measured at no level and is not drawn: `100k-svd-rmse`." in text
+    assert ("1 value claim has no measured value comparable with the reported one" in text
+            and "and is not drawn: `100k-svd-rmse`." in text)
+
+
+def test_values_measured_on_other_data_are_not_drawn_as_drift(fake, tmp_path):
+    ledger = fake["ledger"].copy()
+    ledger.loc[ledger["claim_id"] == "100k-svd-rmse", "verdict"] = "not comparable"
+    assert figures.value_rows(ledger).empty  # the fake study's only value claim
+    qmd = write_report_source(fake["study"], _results(ledger, fake), RULES, tmp_path / "r")
+    assert "and is not drawn: `100k-svd-rmse`." in " ".join(qmd.read_text().split())
 
 
 def test_not_run_causes_are_counted_once_per_check_not_per_experiment():

@@ -35,7 +35,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from replikit.errors import ReplikitError  # noqa: E402
 from replikit.fileio import atomic_path  # noqa: E402
-from replikit.vocabulary import LEVELS, VERDICTS  # noqa: E402
+from replikit.vocabulary import LEVELS, NOT_COMPARABLE, VERDICTS  # noqa: E402
 
 VERDICT_COLOURS = {
     "reproduced": "#7fc97f",
@@ -120,10 +120,13 @@ def _empty_figure(message: str, path: str | Path) -> Path:
 def value_rows(ledger: pd.DataFrame) -> pd.DataFrame:
     """Rows of value claims with a reported number, for claims measured at some level.
 
-    A claim measured at no level (every level not run) would only add an empty band, so
-    it is left out; the report names how many were left out.
+    A level measured on other data or another protocol ("not comparable") has no drift
+    from the reported value worth drawing, so it is left out; a claim with no comparable
+    measured level would only add an empty band, so it is left out too; the report names
+    the claims left out.
     """
-    rows = ledger[(ledger["kind"] == "value") & ledger["reported"].notna()]
+    rows = ledger[(ledger["kind"] == "value") & ledger["reported"].notna()
+                  & (ledger["verdict"] != NOT_COMPARABLE)]
     rows = rows[rows["reported"].astype(float) != 0.0]
     measured = set(rows.loc[rows["mean"].notna(), "claim_id"])
     return rows[rows["claim_id"].isin(measured)]
