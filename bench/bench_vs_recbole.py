@@ -61,10 +61,13 @@ def run_ours(model: str, data: Path, epochs: int, seed: int) -> dict:
     started, cpu = time.perf_counter(), time.process_time()
     split = make_split(load_movielens(data, kind="ml-100k"))
     cls = resolve_model(model)
-    final = fit_and_test(lambda p: cls(**p), study_settings(model), split,
+    settings = study_settings(model)
+    final = fit_and_test(lambda p: cls(**p), settings, split,
                          Budget(epochs=epochs), seed=seed, protocols=["full"])
     result = final["results"]["full"]["aggregate"]
     return {"library": "replikit", "model": model, "seed": seed, "epochs": epochs,
+            "measured": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_1min": os.getloadavg()[0],
+            "settings": settings,
             "ndcg@10": float(result["ndcg@10"]), "hr@10": float(result["hr@10"]),
             "users": len(split.users), "items": int(split.n_items),
             "wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
@@ -84,7 +87,17 @@ def run_recbole(python: str, model: str, data: Path, epochs: int, seed: int,
                             found=done.stderr.strip().splitlines()[-1] if done.stderr else "",
                             fix="check RecBole's venv (see this file's docstring)")
     record = json.loads(done.stdout.strip().splitlines()[-1])
-    return {**record, "process_wall_s": wall}
+    return {**record, "process_wall_s": wall, "measured": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "load_1min": os.getloadavg()[0]}
+
+
+def reused_rows(path: Path, run_now: list[str], models: list[str], epochs: int,
+                seeds: set[int]) -> list[dict]:
+    """The rows of ``path`` for the libraries not run now, the same models, epochs and seeds."""
+    names = {model.lower() for model in models}
+    return [row for row in json.loads(path.read_text())
+            if row["library"] not in run_now and row["model"].lower() in names
+            and row["epochs"] == epochs and row["seed"] in seeds]
 
 
 def print_table(rows: list[dict]) -> None:
@@ -116,6 +129,10 @@ def main() -> None:
     parser.add_argument("--libraries", default="replikit,recbole",
                         help="which sides to run (one side alone: e.g. after changing a model)")
     parser.add_argument("--json", type=Path, help="also write every row to this file")
+    parser.add_argument("--reuse", type=Path,
+                        help="rows of an earlier --json run for the sides not run now (e.g. "
+                        "RecBole's, which take hours on 2 cores); each reused row keeps its "
+                        "'measured' time stamp")
     args = parser.parse_args()
     libraries = args.libraries.split(",")
     if "recbole" in libraries and not args.recbole_python:
@@ -131,6 +148,9 @@ def main() -> None:
                 rows.append(run_recbole(args.recbole_python, model, args.data, args.epochs,
                                         seed, args.threads))
                 print(json.dumps(rows[-1]), flush=True)
+    if args.reuse:
+        rows += reused_rows(args.reuse, libraries, args.models.split(","), args.epochs,
+                            {int(s) for s in args.seeds.split(",")})
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
