@@ -86,7 +86,8 @@ def test_winners_say_when_intervals_overlap_and_label_two_budgets_apart(runs):
         close.append(record)
     full = winners(results_table(close))[0]
     assert "**a\\_long\\*** leads" in full
-    assert full.endswith("overlap, so the lead is not settled by them.")
+    assert full.endswith("overlap, so they alone do not settle the order (a claim's paired "
+                         "test over users does).")
 
 
 def test_results_wide_has_one_row_per_model(runs):

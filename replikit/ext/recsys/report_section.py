@@ -167,8 +167,8 @@ def winners(results: pd.DataFrame, metric: str = "ndcg@10") -> list[str]:
             apart = first["ci_low"] > second["ci_high"]
             text += (f", ahead of {md_escape(second['model'])} ({_estimate(second)}); the "
                      "intervals "
-                     + ("do not overlap." if apart else "overlap, so the lead is not settled "
-                        "by them."))
+                     + ("do not overlap." if apart else "overlap, so they alone do not "
+                        "settle the order (a claim's paired test over users does)."))
         sentences.append(text + ("" if text.endswith(".") else "."))
     return sentences
 
