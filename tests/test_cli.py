@@ -60,3 +60,11 @@ def test_validate_reports_errors_with_exit_code(project, capsys):
 def test_list_shows_the_shipped_studies(capsys):
     assert main(["--root", str(ROOT), "list"]) == 0
     assert "surprise" in capsys.readouterr().out
+
+
+def test_a_reader_that_goes_away_gets_no_traceback():
+    """`replikit list | true`: the reader is gone before the first write; no traceback."""
+    command = f"'{Path(sys.executable).parent / 'replikit'}' list | true"
+    done = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert "BrokenPipe" not in done.stderr and "Traceback" not in done.stderr, done.stderr
