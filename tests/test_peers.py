@@ -13,7 +13,7 @@ from replikit.publish.report import peers as peer_section
 from replikit.results import Results
 from replikit.study import load_study
 from replikit.study.check import check_study_files
-from replikit.study.peers import peer_figure
+from replikit.study.peers import peer_figures
 
 BENCH_ROWS = [
     {"library": "peerlib", "model": "SVD", "seed": 0, "rmse": 0.950},
@@ -44,7 +44,7 @@ def _write_study(root, peers, rows=BENCH_ROWS):
 
 def test_the_figure_is_the_mean_of_the_matching_rows(tmp_path):
     study = _write_study(tmp_path, [_peer()])
-    figure, rows = peer_figure(study, 0)
+    [(figure, rows)] = peer_figures(study)
     assert rows == 2 and figure == pytest.approx(0.945)
 
 

@@ -15,7 +15,7 @@ from replikit.errors import ReplikitError
 from replikit.study.contacts import load_contacts
 from replikit.study.loading import load_study, study_path
 from replikit.study.model import Study
-from replikit.study.peers import check_peer_files
+from replikit.study.peers import peer_figures
 
 
 def check_study_files(name: str | Path, root: str | Path = ".") -> Study:
@@ -35,7 +35,7 @@ def check_study_files(name: str | Path, root: str | Path = ".") -> Study:
     lock = folder / paths.ARTIFACTS_LOCK
     if lock.exists():
         _collect(problems, safe_yaml.load_file, lock)
-    _collect(problems, check_peer_files, study)
+    _collect(problems, peer_figures, study)
     if len(problems) == 1:
         raise problems[0]
     if problems:

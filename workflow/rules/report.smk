@@ -54,6 +54,8 @@ rule render_report:
             category="Report",
             labels={"format": "{format}"},
         ),
+    params:
+        format="{format}",
     conda:
         "../../envs/replikit.yaml"
     log:
@@ -76,12 +78,14 @@ rule render_claims_detail:
             category="Report",
             labels={"format": "claims detail (html)"},
         ),
+    params:
+        format="html",
     conda:
         "../../envs/replikit.yaml"
     log:
         "logs/{study}/render_claims_detail.log",
     script:
-        "../scripts/render_claims_detail.py"
+        "../scripts/render_report.py"
 
 
 rule write_mlrc_draft:

@@ -1,7 +1,8 @@
-"""Snakemake script: render one format of the report (Quarto if installed, else pandoc)."""
+"""Snakemake script: render a report source (the report or its claims detail) in one format,
+with Quarto if installed, else pandoc."""
 
 from replikit.publish.render import render
 from replikit.workflow import job
 
 with job(snakemake):
-    render(snakemake.input.qmd, formats=(snakemake.wildcards.format,))
+    render(snakemake.input.qmd, formats=(snakemake.params.format,))

@@ -66,8 +66,7 @@ def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
         params = records[0].get("params") or {}
         rows.append({
             "experiment": experiment,
-            "model": str(params.get("label") or params.get("model") or extras[0].get("model")
-                         or "?"),
+            "model": model_label(records[0]),
             "dataset": str(params.get("dataset") or "?"),
             "profile": records[0].get("profile") or "",
             "budget trials": budget.get("trials"), "budget epochs": budget.get("epochs"),
@@ -91,6 +90,13 @@ def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
                                                   else "not tuned")
         frame = frame.drop(columns="tuned")
     return frame
+
+
+def model_label(record: dict[str, Any]) -> str:
+    """A run's model name in the report's tables: its ``label`` param, else its model."""
+    params = record.get("params") or {}
+    return str(params.get("label") or params.get("model")
+               or (record.get("extra") or {}).get("model") or "?")
 
 
 def journal_spending(extras: list[dict[str, Any]]) -> dict[str, float]:

@@ -62,13 +62,6 @@ def ranking_runs(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _model(record: dict[str, Any]) -> str:
-    """The model's name in the tables: the run's ``label`` param, else its model."""
-    params = record.get("params") or {}
-    return str(params.get("label") or params.get("model")
-               or (record.get("extra") or {}).get("model") or "?")
-
-
 def _dataset(record: dict[str, Any]) -> str:
     return str((record.get("params") or {}).get("dataset") or "?")
 
@@ -109,7 +102,7 @@ def results_table(runs: Iterable[dict[str, Any]],
                     continue
                 mean, half = float(values.mean()), _ci_half_width(values)
                 rows.append({
-                    "experiment": experiment, "model": _model(records[0]),
+                    "experiment": experiment, "model": budgets.model_label(records[0]),
                     "dataset": _dataset(records[0]), "protocol": protocol, "metric": metric,
                     "n": len(values), "mean": mean,
                     "sd": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
@@ -206,7 +199,8 @@ def curve_frame(runs: Iterable[dict[str, Any]], metric: str = CURVE_METRIC) -> p
             value = (point.get("metric") or {}).get(metric)
             if value is None:
                 continue
-            rows.append({"experiment": record.get("experiment"), "model": _model(record),
+            rows.append({"experiment": record.get("experiment"),
+                         "model": budgets.model_label(record),
                          "dataset": _dataset(record), "seed": record.get("seed"),
                          "epoch": point.get("epoch"), "seconds": point.get("seconds"),
                          "value": float(value)})

@@ -21,7 +21,7 @@ from replikit.publish.text import markdown_table
 from replikit.results import Results
 from replikit.study import Study
 from replikit.study.model import PeerFigure
-from replikit.study.peers import peer_figure
+from replikit.study.peers import peer_figures
 
 COLUMNS = ["experiment", "metric", "ours (mean)", "ours 95% CI", "seeds", "library",
            "peer figure", "peer rows", "ours reaches it", "how the peer ran"]
@@ -30,8 +30,7 @@ COLUMNS = ["experiment", "metric", "ours (mean)", "ours 95% CI", "seeds", "libra
 def peer_table(study: Study, results: Results) -> pd.DataFrame:
     """One row per peer figure: ours (mean, CI, seeds) beside the peer's figure."""
     rows = []
-    for index, peer in enumerate(study.report.peers):
-        figure, n_rows = peer_figure(study, index)
+    for peer, (figure, n_rows) in zip(study.report.peers, peer_figures(study), strict=True):
         ours = _our_values(results, peer)
         summary = summarize(ours) if ours else None
         rows.append({
