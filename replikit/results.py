@@ -16,6 +16,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,54 @@ import pandas as pd
 
 from replikit import paths
 from replikit.errors import ReplikitError
+from replikit.evaluate import cost
 from replikit.evaluate.claims_table import REPORT_COLUMNS, as_ledger, read_ledger
 from replikit.evaluate.samples import measurement_samples, read_samples
 from replikit.fileio import read_json
+from replikit.vocabulary import LEVELS, VERDICTS
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The counts and totals every output states, computed once from :class:`Results`.
+
+    An output formats these; it never counts ledger rows or sums run records itself, so the
+    report, the MLRC draft, the letter, ``replikit status``, the Zotero note and the site
+    cannot disagree.
+
+    Attributes
+    ----------
+    claims, checks
+        Distinct claims in the ledger; ledger rows (one per claim and level).
+    verdicts
+        ``{level: {verdict: count}}`` over the ledger, levels and verdicts in vocabulary
+        order, zero counts left out.
+    experiments
+        Experiments with at least one run record; ``experiments_ran``: of those, the ones
+        with at least one run that completed.
+    runs, runs_not_run
+        Run records that completed, and those that could not run.
+    cpu_hours, wall_hours, gpu_hours, peak_memory_mib
+        Totals over every run (:func:`replikit.evaluate.cost.study_total`: the larger of
+        the run record and Snakemake's benchmark for each run); None where nothing was
+        measured.
+    """
+
+    claims: int
+    checks: int
+    verdicts: dict[str, dict[str, int]]
+    experiments: int
+    experiments_ran: int
+    runs: int
+    runs_not_run: int
+    cpu_hours: float | None
+    wall_hours: float | None
+    gpu_hours: float | None
+    peak_memory_mib: float | None
+
+    def verdict_total(self, verdict: str) -> int:
+        """Checks with this verdict, over every level."""
+        return sum(counts.get(verdict, 0) for counts in self.verdicts.values())
 
 
 @dataclass(frozen=True)
@@ -61,12 +107,22 @@ class Results:
     contacts_file: Path | None = None
     benchmarks: Path | None = None
     audit: dict[str, Any] | None = None
+    last_run: dt.datetime | None = None
+
+    @cached_property
+    def facts(self) -> Facts:
+        """The study's counts and totals (:class:`Facts`), computed once."""
+        return study_facts(self.ledger, self.runs, self.benchmarks)
 
     @classmethod
     def from_files(cls, ledger: str | Path, samples: str | Path,
                    runs: Iterable[str | Path] = (), artifacts: Iterable[str | Path] = (),
                    env: str | Path | None = None, **given: Any) -> Results:
         """Read each file through its stage's reader (the workflow passes the paths)."""
+        runs = [Path(p) for p in runs]
+        stamps = [p.stat().st_mtime for p in runs]
+        given.setdefault("last_run", dt.datetime.fromtimestamp(max(stamps), tz=dt.UTC)
+                         if stamps else None)
         return cls(read_ledger(ledger, REPORT_COLUMNS), read_samples(samples),
                    [read_json(p) for p in runs], [read_json(p) for p in artifacts],
                    environment(read_json(env) if env is not None else None), **given)
@@ -96,6 +152,29 @@ class Results:
         given.setdefault("samples", measurement_samples(ledger, runs))
         return cls(ledger=ledger, runs=runs, artifacts=list(artifacts or []),
                    env=environment(env), **given)
+
+
+def study_facts(ledger: pd.DataFrame, runs: list[dict[str, Any]],
+                benchmarks: str | Path | None = None) -> Facts:
+    """Count the ledger's verdicts and total the runs' cost (see :class:`Facts`)."""
+    levels = [lv for lv in LEVELS if lv in set(ledger["level"])]
+    levels += sorted(set(ledger["level"]) - set(levels))
+    verdicts = {}
+    for level in levels:
+        counts = ledger.loc[ledger["level"] == level, "verdict"].value_counts()
+        named = [v for v in VERDICTS if counts.get(v, 0)]
+        verdicts[level] = {v: int(counts[v]) for v in [*named, *sorted(
+            set(counts.index) - set(VERDICTS))]}
+    per_run = cost.run_costs(runs, benchmarks)
+    total = cost.study_total(per_run)
+    ran = per_run[per_run["status"] == "ok"]
+    return Facts(
+        claims=int(ledger["claim_id"].nunique()), checks=int(len(ledger)),
+        verdicts=verdicts, experiments=int(per_run["experiment"].nunique()),
+        experiments_ran=int(ran["experiment"].nunique()), runs=int(len(ran)),
+        runs_not_run=int(len(per_run) - len(ran)), cpu_hours=total["cpu_hours"],
+        wall_hours=total["wall_hours"], gpu_hours=total["gpu_hours"],
+        peak_memory_mib=total["peak_rss_mb"])
 
 
 def environment(env: dict[str, Any] | None) -> dict[str, Any]:
