@@ -44,8 +44,8 @@ def test_findings_read_like_a_reviewers_sentences():
             "the measured times are information, not evidence.") in said
     assert any(s.startswith("At 1 check the seed did not change the result") for s in said)
     assert "1 time check was measured on a loaded machine and is marked unreliable." in said
-    assert said[-1] == ("1 check did not run: 1 because artifact 'ml-1m' is unavailable "
-                        "(offline).")
+    assert said[-1] == ("1 check did not run because artifact 'ml-1m' is unavailable "
+                        "(offline) (v4).")
 
 
 def test_findings_in_markdown_set_claim_ids_as_code_and_escape_the_rest():
@@ -54,3 +54,26 @@ def test_findings_in_markdown_set_claim_ids_as_code_and_escape_the_rest():
     text = " ".join(markdown_findings(ledger))
     assert "not reproduced: `v3` (drift +3.10%)." in text
     assert r"artifact 'a\_b' is unavailable (x\*y)" in text
+
+
+def test_not_run_findings_give_one_bullet_per_cause_with_its_count_and_claims():
+    """The same cause recorded once per claim is one bullet; no cause is left out."""
+    def declared(claim, detail):
+        return [{"kind": "declared-not-run", "name": f"{claim} at re-run", "detail": detail}]
+
+    adult = "Adult Income is not redistributable"
+    rows = [(c, "re-run", "value", "not run", float("nan"), "", adult, declared(c, adult))
+            for c in ("a1", "a2", "a3")]
+    rows += [("h1", "re-run", "value", "not run", float("nan"), "", "x",
+              declared("h1", "Higgs needs 40 GB")),
+             ("g1", "re-run", "value", "not run", float("nan"), "", "x",
+              [{"kind": "needs-gpu", "name": "1 GPU(s)", "detail": "0 available"}]),
+             ("e1", "re-run", "value", "not run", float("nan"), "", "the job crashed", [])]
+    ledger = pd.DataFrame(rows, columns=_ledger().columns)
+    said = [s for s in findings(ledger, not_run_causes) if "did not run" in s]
+    assert said == [
+        f"3 checks did not run because {adult} (a1, a2, a3).",
+        "1 check did not run because Higgs needs 40 GB (h1).",
+        "1 check did not run because needs 1 GPU(s) (declared in its resources) (g1).",
+        "1 check did not run because the job crashed (e1).",
+    ]

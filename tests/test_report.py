@@ -224,15 +224,16 @@ def test_not_run_causes_are_counted_once_per_check_not_per_experiment():
         return {"kind": "artifact-unavailable", "name": name, "detail": detail}
 
     gpu = {"kind": "needs-gpu", "name": "1 GPU(s)", "detail": "0 available on this machine"}
-    rows = pd.DataFrame({"reason": ["a ...", "b ...", "c ...", "something else entirely"],
+    rows = pd.DataFrame({"claim_id": ["c1", "c2", "c3", "c4"],
+                         "reason": ["a ...", "b ...", "c ...", "something else entirely"],
                          "causes": [[artifact("d", "offline?")],
                                     [artifact("d", "offline?"), artifact("d", "offline?")],
                                     [artifact("code", "no clone"), gpu], []]})
     assert not_run_causes(rows) == [
-        ("artifact 'd' is unavailable (offline?)", 2),
-        ("artifact 'code' is unavailable (no clone)", 1),
-        ("needs 1 GPU(s) (declared in its resources)", 1),
-        ("something else entirely", 1),
+        ("artifact 'd' is unavailable (offline?)", 2, ["c1", "c2"]),
+        ("artifact 'code' is unavailable (no clone)", 1, ["c3"]),
+        ("needs 1 GPU(s) (declared in its resources)", 1, ["c3"]),
+        ("something else entirely", 1, ["c4"]),
     ]
 
 

@@ -120,12 +120,20 @@ def _unreliable_sentence(ledger: pd.DataFrame) -> str | None:
             f"machine and {verb} marked unreliable.")
 
 
-def _not_run_sentence(ledger: pd.DataFrame, causes: Callable[[pd.DataFrame], list]) -> str | None:
+def _not_run_sentences(ledger: pd.DataFrame, causes: Callable[[pd.DataFrame], list],
+                       code: Callable[[str], str]) -> list[str]:
+    """One sentence per distinct cause: how many checks it stopped and which claims."""
     rows = ledger[ledger["verdict"] == NOT_RUN]
     if rows.empty:
-        return None
-    said = "; ".join(f"{n} because {cause}" for cause, n in causes(rows)[:3])
-    return f"{_count(len(rows), 'check', 'checks')} did not run: {said}."
+        return []
+    found = causes(rows)
+    several = sum(n for _, n, _ in found) > len(rows)
+    out = [f"{_count(n, 'check', 'checks')} did not run because {cause} "
+           f"({_names(claims, code)})." for cause, n, claims in found]
+    if several:
+        out[-1] += (f" ({_count(len(rows), 'check', 'checks')} in all: some had more than "
+                    "one cause.)")
+    return out
 
 
 def findings(ledger: pd.DataFrame, causes: Callable[[pd.DataFrame], list],
@@ -137,7 +145,7 @@ def findings(ledger: pd.DataFrame, causes: Callable[[pd.DataFrame], list],
     ledger
         The claims ledger.
     causes
-        ``rows -> [(cause in words, count)]`` for the "not run" rows
+        ``rows -> [(cause in words, checks, claim ids)]`` for the "not run" rows
         (:func:`replikit.publish.report.summary.not_run_causes`).
     code
         How a claim id is set: plain for a letter, a code span for Markdown.
@@ -151,11 +159,10 @@ def findings(ledger: pd.DataFrame, causes: Callable[[pd.DataFrame], list],
             if sentence:
                 out.append(sentence)
     out += _not_comparable_sentences(ledger, code)
-    for sentence in (_same_value_sentence(ledger), _unreliable_sentence(ledger),
-                     _not_run_sentence(ledger, causes)):
+    for sentence in (_same_value_sentence(ledger), _unreliable_sentence(ledger)):
         if sentence:
             out.append(sentence)
-    return out
+    return out + _not_run_sentences(ledger, causes, code)
 
 
 def discrepancies(ledger: pd.DataFrame) -> pd.DataFrame:

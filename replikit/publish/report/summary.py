@@ -59,11 +59,11 @@ def summary_paragraph(study: Study, ledger: pd.DataFrame) -> str:
     not_run = ledger[ledger["verdict"] == NOT_RUN]
     if len(not_run):
         causes = not_run_causes(not_run)
-        said = "; ".join(f"{n} because {md_escape(cause)}" for cause, n in causes[:3])
-        several = sum(n for _, n in causes) > len(not_run)
+        said = "; ".join(f"{n} because {md_escape(cause)}" for cause, n, _ in causes)
+        several = sum(n for _, n, _ in causes) > len(not_run)
         parts.append(f"{plural(len(not_run), 'check')} could not run"
                      + (" (some for more than one reason)" if several else "")
-                     + f": {said}" + ("; and for other reasons." if len(causes) > 3 else "."))
+                     + f": {said}.")
     times = ledger[ledger["kind"] == "time"]
     if len(times):
         comparable = sum(yes_no(v) == "yes" for v in times["comparable"])
@@ -100,31 +100,34 @@ def _cause_words(cause: dict[str, str]) -> str:
     return cause["detail"] or cause["kind"]
 
 
-def not_run_causes(rows: pd.DataFrame) -> list[tuple[str, int]]:
-    """The distinct causes behind "not run" checks, most frequent first.
+def not_run_causes(rows: pd.DataFrame) -> list[tuple[str, int, list[str]]]:
+    """The distinct causes behind "not run" checks: ``(cause in words, checks, claim ids)``.
 
-    Each check counts each of its causes (keyed by kind and name) once, however many of
-    its experiments and seeds it stopped; a check that recorded none counts its reason.
+    Causes are told apart by what they say, so the same cause recorded under many names
+    (one per claim, say) is one cause. Each check counts each of its causes once, however
+    many of its experiments and seeds it stopped; a check that recorded none counts its
+    reason. Most frequent first.
 
-    >>> frame = pd.DataFrame({"reason": ["x", "y"], "causes": [
+    >>> frame = pd.DataFrame({"claim_id": ["a", "b"], "reason": ["x", "y"], "causes": [
     ...     [{"kind": "needs-gpu", "name": "1 GPU(s)", "detail": "0 available"}],
     ...     [{"kind": "needs-gpu", "name": "1 GPU(s)", "detail": "0 available"}]]})
     >>> not_run_causes(frame)
-    [('needs 1 GPU(s) (declared in its resources)', 2)]
+    [('needs 1 GPU(s) (declared in its resources)', 2, ['a', 'b'])]
     """
-    counts: dict[tuple[str, str], int] = {}
-    words: dict[tuple[str, str], str] = {}
-    for reason, causes in zip(rows["reason"], rows["causes"], strict=True):
-        keys = {}
-        for cause in causes or []:
-            keys.setdefault((cause["kind"], cause["name"]), _cause_words(cause))
-        if not keys:
-            keys[("reason", str(reason))] = str(reason) or "no reason recorded"
-        for key, said in keys.items():
-            counts[key] = counts.get(key, 0) + 1
-            words.setdefault(key, said)
-    return sorted(((words[k], n) for k, n in counts.items()), key=lambda item: (-item[1],
-                                                                                item[0]))
+    claims: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    ids = rows["claim_id"] if "claim_id" in rows else [""] * len(rows)
+    for claim_id, reason, causes in zip(ids, rows["reason"], rows["causes"], strict=True):
+        said = {_cause_words(cause) for cause in causes or []}
+        if not said:
+            said = {str(reason) if not pd.isna(reason) and str(reason) else
+                    "no reason recorded"}
+        for words in said:
+            counts[words] = counts.get(words, 0) + 1
+            named = claims.setdefault(words, [])
+            if claim_id and claim_id not in named:
+                named.append(str(claim_id))
+    return sorted(((w, counts[w], claims[w]) for w in counts), key=lambda c: (-c[1], c[0]))
 
 
 def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
