@@ -37,6 +37,25 @@ def fmt_number(value: Any, digits: int | None = None, *, significant: int = 4,
     return f"{value:.{max(int(digits), 0)}f}"
 
 
+def band_digits(decimals: Any) -> int | None:
+    """Decimals to print a claim's band with: one more than the paper printed, so the half
+    unit of rounding the band adds stays visible (None when the paper's digits are unknown).
+    """
+    return None if is_missing(decimals) else int(decimals) + 1
+
+
+def fmt_band(low: Any, high: Any, decimals: Any = None) -> str:
+    """A band with the claim's digits: ``fmt_band(0.98953, 1.00047, 3) == '[0.9895, 1.0005]'``;
+    five significant digits when the paper's digits are unknown.
+
+    >>> fmt_band(0.98953, 1.00047, 3), fmt_band(0.98953, 1.00047)
+    ('[0.9895, 1.0005]', '[0.98953, 1.0005]')
+    """
+    digits = band_digits(decimals)
+    return (f"[{fmt_number(low, digits, significant=5)}, "
+            f"{fmt_number(high, digits, significant=5)}]")
+
+
 def to_float(value: Any) -> float | None:
     """A number from a cell that may be text, empty or missing; None when it holds none."""
     if is_missing(value):

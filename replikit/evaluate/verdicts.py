@@ -30,7 +30,7 @@ from replikit.evaluate.stats import (
     tost,
     wilcoxon,
 )
-from replikit.numbers import fmt_number, fmt_p, fmt_share
+from replikit.numbers import fmt_band, fmt_number, fmt_p, fmt_share
 from replikit.study import Tolerance
 from replikit.vocabulary import (
     INCONCLUSIVE,
@@ -63,6 +63,8 @@ class Band:
     reported: float
     width: float
     rounding: float
+    #: The decimals the paper printed the value with: the band is printed with one more.
+    decimals: int | None = None
 
     @property
     def half_width(self) -> float:
@@ -82,7 +84,7 @@ class Band:
         return self.low - slack <= value <= self.high + slack
 
     def describe(self) -> str:
-        return f"[{_fmt(self.low)}, {_fmt(self.high)}]"
+        return fmt_band(self.low, self.high, self.decimals)
 
 
 def make_band(reported: float, tolerance: Tolerance, decimals: int | None) -> Band:
@@ -95,7 +97,7 @@ def make_band(reported: float, tolerance: Tolerance, decimals: int | None) -> Ba
     (0.9385, 0.9495)
     """
     rounding = 0.5 * 10.0 ** (-decimals) if decimals is not None else 0.0
-    return Band(float(reported), float(tolerance.width(reported)), rounding)
+    return Band(float(reported), float(tolerance.width(reported)), rounding, decimals)
 
 
 # --------------------------------------------------------------------------- verdicts
