@@ -26,7 +26,7 @@ from replikit import paths
 from replikit.errors import ReplikitError
 from replikit.evaluate import cost
 from replikit.evaluate.claims_table import REPORT_COLUMNS, as_ledger, read_ledger
-from replikit.evaluate.samples import measurement_samples, read_samples
+from replikit.evaluate.samples import SAMPLE_COLUMNS, measurement_samples, read_samples
 from replikit.fileio import read_json
 from replikit.vocabulary import LEVELS, VERDICTS
 
@@ -68,6 +68,12 @@ class Facts:
     wall_hours: float | None
     gpu_hours: float | None
     peak_memory_mib: float | None
+    #: The experiments counted in ``experiments``, sorted (an output splits them by kind).
+    experiment_names: tuple[str, ...] = ()
+    #: Runs on a GPU; runs timed by Snakemake's benchmark too; the largest GPU memory peak.
+    gpu_runs: int = 0
+    runs_from_benchmarks: int = 0
+    peak_gpu_memory_mib: float | None = None
 
     def verdict_total(self, verdict: str) -> int:
         """Checks with this verdict, over every level."""
@@ -112,7 +118,12 @@ class Results:
     @cached_property
     def facts(self) -> Facts:
         """The study's counts and totals (:class:`Facts`), computed once."""
-        return study_facts(self.ledger, self.runs, self.benchmarks)
+        return study_facts(self.ledger, self.runs, self.benchmarks, self.run_costs)
+
+    @cached_property
+    def run_costs(self) -> pd.DataFrame:
+        """Each run's cost (:func:`replikit.evaluate.cost.run_costs`), read once."""
+        return cost.run_costs(self.runs, self.benchmarks)
 
     @classmethod
     def from_files(cls, ledger: str | Path, samples: str | Path,
@@ -142,6 +153,30 @@ class Results:
             env if env.exists() else None, **given)
 
     @classmethod
+    def from_ledger(cls, ledger_csv: str | Path,
+                    required: Iterable[str] = REPORT_COLUMNS, **given: Any) -> Results:
+        """The ledger and the run records beside it (``results/<study>/runs``), with the
+        study's benchmarks where the workflow left them; the samples where written.
+
+        For outputs handed only the ledger's path (the letter, the Zotero note, the status
+        printed after a workflow run): they state the same counts and totals as the report.
+        """
+        ledger_csv = Path(ledger_csv)
+        base, study = ledger_csv.parent, ledger_csv.parent.name
+        runs = sorted((base / paths.runs_dir(study).name).glob(paths.RUN_RECORD_GLOB))
+        benchmarks = base.parent.parent / paths.BENCHMARKS / study
+        given.setdefault("benchmarks", benchmarks if benchmarks.is_dir() else None)
+        samples = base / paths.samples(study).name
+        given.setdefault("samples", read_samples(samples) if samples.exists()
+                         else pd.DataFrame(columns=SAMPLE_COLUMNS))
+        stamps = [p.stat().st_mtime for p in runs]
+        given.setdefault("last_run", dt.datetime.fromtimestamp(max(stamps), tz=dt.UTC)
+                         if stamps else None)
+        env = base / paths.env_record(study).name
+        return cls(read_ledger(ledger_csv, tuple(required)), runs=[read_json(p) for p in runs],
+                   env=environment(read_json(env) if env.exists() else None), **given)
+
+    @classmethod
     def in_memory(cls, ledger: pd.DataFrame, runs: Iterable[dict[str, Any]] | None = None,
                   artifacts: Iterable[dict[str, Any]] | None = None,
                   env: dict[str, Any] | None = None, **given: Any) -> Results:
@@ -155,7 +190,8 @@ class Results:
 
 
 def study_facts(ledger: pd.DataFrame, runs: list[dict[str, Any]],
-                benchmarks: str | Path | None = None) -> Facts:
+                benchmarks: str | Path | None = None,
+                per_run: pd.DataFrame | None = None) -> Facts:
     """Count the ledger's verdicts and total the runs' cost (see :class:`Facts`)."""
     levels = [lv for lv in LEVELS if lv in set(ledger["level"])]
     levels += sorted(set(ledger["level"]) - set(levels))
@@ -165,7 +201,8 @@ def study_facts(ledger: pd.DataFrame, runs: list[dict[str, Any]],
         named = [v for v in VERDICTS if counts.get(v, 0)]
         verdicts[level] = {v: int(counts[v]) for v in [*named, *sorted(
             set(counts.index) - set(VERDICTS))]}
-    per_run = cost.run_costs(runs, benchmarks)
+    if per_run is None:
+        per_run = cost.run_costs(runs, benchmarks)
     total = cost.study_total(per_run)
     ran = per_run[per_run["status"] == "ok"]
     return Facts(
@@ -174,7 +211,10 @@ def study_facts(ledger: pd.DataFrame, runs: list[dict[str, Any]],
         experiments_ran=int(ran["experiment"].nunique()), runs=int(len(ran)),
         runs_not_run=int(len(per_run) - len(ran)), cpu_hours=total["cpu_hours"],
         wall_hours=total["wall_hours"], gpu_hours=total["gpu_hours"],
-        peak_memory_mib=total["peak_rss_mb"])
+        peak_memory_mib=total["peak_rss_mb"],
+        experiment_names=tuple(sorted(per_run["experiment"].unique())),
+        gpu_runs=total["gpu_runs"], runs_from_benchmarks=total["from_benchmarks"],
+        peak_gpu_memory_mib=total["peak_gpu_mb"])
 
 
 def environment(env: dict[str, Any] | None) -> dict[str, Any]:

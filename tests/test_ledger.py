@@ -390,7 +390,8 @@ def test_status_command_prints_the_table_and_the_summary(tmp_path, capsys):
     assert code == 0
     assert "toy: claims ledger" in out and "svd-rmse" in out and "a-beats-b" in out
     assert "svd-rmse re-implement: ours-svd seed(s) 0: artifact 'ml-1m' unavailable" in out
-    assert out.rstrip().splitlines()[-1].startswith("9 claim levels:")
+    lines = out.rstrip().splitlines()
+    assert lines[-2].startswith("9 checks of ") and lines[-1].startswith("In all: ")
 
 
 def test_status_command_without_runs_says_so(tmp_path, capsys):
@@ -399,7 +400,7 @@ def test_status_command_without_runs_says_so(tmp_path, capsys):
                      str(tmp_path / "elsewhere")])
     out = capsys.readouterr().out
     assert code == 0 and "no run records yet" in out
-    assert "9 claim levels: 0 reproduced" in out and "9 not run" in out
+    assert ": 9 not run." in out and "0 experiments, 0 runs" in out
 
 
 def test_status_command_unknown_study(tmp_path, capsys):

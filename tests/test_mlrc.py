@@ -28,7 +28,6 @@ from replikit.publish.mlrc import (
     bibtex_entry,
     citation_key,
     compute_table,
-    compute_totals,
     level_results_table,
     markdown_to_latex,
     read_notes,
@@ -191,14 +190,17 @@ def test_level_table_copies_and_formats_the_ledger(draft):
 
 
 def test_computational_requirements_come_from_the_run_records(draft):
-    table = compute_table(draft["runs"])
+    table = compute_table(_results(draft))
     seeds = table[table["experiment"] == "seeds-svd"].iloc[0]
     assert seeds["runs"] == "5 of 5"
     wall = sum(r["wall_s"] for r in draft["runs"] if r["experiment"] == "seeds-svd")
     assert seeds["wall (s)"] == f"{wall:.1f}"
-    totals = compute_totals([*draft["runs"], {"experiment": "x", "status": "not-run"}])
-    assert totals["runs"] == len(draft["runs"]) and totals["not_run"] == 1
-    assert totals["peak_mb"] == 310.0
+    facts = _results(draft).facts
+    said = " ".join(draft["text"].split())
+    assert (f"{facts.experiments} experiments, {facts.runs} runs completed; "
+            f"{facts.cpu_hours:.3g} "
+            "CPU-hours") in said
+    assert "largest peak memory of one run 310 MiB" in said
     assert "intel i5 11th Gen 2.60GHz" in draft["text"] and "AMD EPYC 7B13" in draft["text"]
 
 

@@ -95,12 +95,13 @@ def test_report_copies_numbers_and_never_recomputes_them(fake, tmp_path):
 
 
 def test_summary_counts_the_verdicts(fake):
-    text = summary_paragraph(fake["study"], fake["ledger"])
+    read = _results(fake["ledger"], fake)
+    text = summary_paragraph(fake["study"], read)
     assert text.startswith("We checked 2 claims of *A benchmark of rating predictors*")
     assert "in 4 checks" in text
     assert "At the re-run level (2 checks): 1 reproduced, 1 inconclusive." in text
     assert "Of 1 time check, 0 are comparable" in text
-    counts = verdict_counts(fake["ledger"]).set_index("level")
+    counts = verdict_counts(read).set_index("level")
     assert counts.loc["all levels", "checks"] == 4
     assert counts.loc["re-run", "reproduced"] == 1
 
@@ -250,6 +251,6 @@ def test_not_run_causes_reach_the_summary_from_the_run_records(fake, tmp_path):
     ledger = build_ledger(fake["study"], records, hardware_comparable=False)
     back = read_ledger(write_ledger(ledger, tmp_path / "claims.csv"))
     assert back["causes"].tolist() == [[lost]] * len(back)
-    text = summary_paragraph(fake["study"], back)
+    text = summary_paragraph(fake["study"], Results.in_memory(back, records))
     assert (f"{len(back)} checks could not run: {len(back)} because artifact 'ml-100k' is "
             "unavailable (no source reachable offline).") in text

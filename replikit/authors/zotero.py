@@ -33,8 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from replikit.errors import ReplikitError, first_line
 from replikit.fileio import write_text
-from replikit.publish.letter import read_rows
-from replikit.publish.zotero_note import study_outcome, verdict_note_html
+from replikit.publish.zotero_note import study_note
 from replikit.study import load_study, study_path
 from replikit.study.editing import merge_paper, update_paper_block, write_validated_manifest
 
@@ -281,19 +280,17 @@ def push(study: str, root: str | Path, settings: ZoteroSettings, ledger_csv: str
     duplicated; earlier ``repro:`` tags are replaced.
     """
     loaded = load_study(study, root)
-    rows = read_rows(ledger_csv)
+    note = study_note(loaded.name, loaded.paper.title, ledger_csv, report_url,
+                      today or dt.date.today())
     client = client or connect(settings)
     item = find_paper(client, key=loaded.paper.zotero,
                       doi=None if loaded.paper.zotero else loaded.paper.doi)
     key = item["key"]
-    note_html = verdict_note_html(loaded.name, loaded.paper.title, rows, report_url,
-                                  today or dt.date.today())
-    note_key, updated = _put_note(client, key, note_html)
+    note_key, updated = _put_note(client, key, note.html)
     attachment_key = _attach_report(client, key, Path(report_pdf), loaded.name) \
         if report_pdf else None
-    outcome = study_outcome(rows)
-    _set_outcome_tag(client, key, outcome)
-    return PushResult(item_key=key, outcome=outcome, note_key=note_key,
+    _set_outcome_tag(client, key, note.outcome)
+    return PushResult(item_key=key, outcome=note.outcome, note_key=note_key,
                       attachment_key=attachment_key, note_updated=updated)
 
 

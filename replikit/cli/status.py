@@ -12,10 +12,12 @@ from typing import Any
 import pandas as pd
 
 from replikit import paths
-from replikit.evaluate.claims_table import read_ledger
-from replikit.evaluate.ledger import study_ledger, summary_line
+from replikit.evaluate.ledger import study_ledger
+from replikit.evaluate.samples import load_records
 from replikit.evaluate.verdicts import DEFAULT_ALPHA
-from replikit.numbers import fmt_number
+from replikit.numbers import fmt_band, fmt_number
+from replikit.publish.facts import cost_sentence, verdict_sentence
+from replikit.results import Facts, Results
 from replikit.study import load_study
 from replikit.vocabulary import VERDICTS
 
@@ -38,12 +40,14 @@ def render_table(frame: pd.DataFrame, title: str = "claims ledger"):
         table.add_column(name, justify=justify, no_wrap=True,
                          min_width=_min_width(frame, name))
     for row in frame.itertuples(index=False):
-        band = (f"[{_num(row.band_low)}, {_num(row.band_high)}]"
+        band = (fmt_band(row.band_low, row.band_high, row.decimals)
                 if not pd.isna(row.band_low) else "")
         ci = f"[{_num(row.ci_low)}, {_num(row.ci_high)}]" if not pd.isna(row.ci_low) else ""
         style = _STYLES.get(row.verdict, "")
+        reported = fmt_number(row.reported, None if pd.isna(row.decimals)
+                              else int(row.decimals), missing="")
         table.add_row(row.claim_id, row.level, str(row.n) if row.n else "", _num(row.mean),
-                      ci, _num(row.reported), band, _num(_deciding_p(row), 2),
+                      ci, reported, band, _num(_deciding_p(row), 2),
                       f"[{style}]{row.verdict}[/{style}]" if style else row.verdict)
     return table
 
@@ -77,8 +81,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.reasons:
         for row in frame.itertuples(index=False):
             console.print(f"{row.claim_id} {row.level}: {row.reason}", markup=False)
-    console.print(summary_line(frame), markup=False)
+    benchmarks = Path(args.results).parent / paths.BENCHMARKS / study.name
+    results = Results.in_memory(frame, load_records(args.results, study.name),
+                                benchmarks=benchmarks if benchmarks.is_dir() else None)
+    _print_facts(console, results.facts)
     return 0
+
+
+def _print_facts(console, facts: Facts) -> None:
+    """The study's counts and totals, worded as every other output words them."""
+    console.print(verdict_sentence(facts), markup=False, soft_wrap=True)
+    console.print(f"In all: {cost_sentence(facts)}", markup=False, soft_wrap=True)
 
 
 def print_status(study_name: str, results: str | Path = "results") -> None:
@@ -86,10 +99,10 @@ def print_status(study_name: str, results: str | Path = "results") -> None:
     path = _in_results(results, paths.ledger(study_name))
     if not path.exists():
         return
-    frame = read_ledger(path)
+    results = Results.from_ledger(path)
     console = _console()
-    console.print(render_table(frame, title=f"{study_name}: claims ledger ({path})"))
-    console.print(summary_line(frame), markup=False)
+    console.print(render_table(results.ledger, title=f"{study_name}: claims ledger ({path})"))
+    _print_facts(console, results.facts)
 
 
 def _console():

@@ -10,7 +10,6 @@ report, and a plain-text copy to read before anything is sent.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,10 @@ from replikit.errors import ReplikitError
 from replikit.evaluate.claims_table import SUMMARY_COLUMNS, read_ledger, text_records
 from replikit.fileio import atomic_path, read_json, write_text
 from replikit.numbers import fmt_number, to_float
+from replikit.publish.facts import cost_sentence, verdict_sentence, verdict_totals
 from replikit.publish.findings import discrepancies, findings
 from replikit.publish.report.summary import not_run_causes
+from replikit.results import Facts, Results
 from replikit.study.contacts import CHANNEL_LABELS, Contacts
 from replikit.vocabulary import LEVEL_ORDER
 
@@ -130,6 +131,7 @@ def render_letter(
     study: Any, contacts: Contacts, rows: list[dict[str, str]], *, today: dt.date,
     attachment_name: str, sender_name: str, templates_dir: Path = TEMPLATES_DIR,
     ledger: Any = None, table_name: str = "claims.txt", code_questions: list[str] = (),
+    facts: Facts,
 ) -> tuple[str, str, str]:
     """Render ``(subject, body, per-claim table)`` from the templates; nothing is written.
 
@@ -159,7 +161,9 @@ def render_letter(
         # A claim has results once one of its levels ran; "not run" rows are not results.
         "assessed": sum(1 for c in claims
                         if any(not r["verdict"].startswith("not run") for r in c["rows"])),
-        "verdict_counts": sorted(Counter(r["verdict"] for r in rows).items()),
+        "verdict_counts": list(verdict_totals(facts).items()),
+        # The study's counts and totals, as every other output states them.
+        "facts_lines": [verdict_sentence(facts), f"In all: {cost_sentence(facts)}"],
         "open_questions": [q for _, q in open_questions(contacts)],
         # From the audit of their code: the few that keep the letter to one page.
         "code_questions": list(code_questions)[:MAX_CODE_QUESTIONS],
@@ -244,12 +248,16 @@ def write_letter(
     sender = sender or Sender()
     report_pdf = Path(report_pdf)
     attachment, table_name = f"{study.name}-report.pdf", f"{study.name}-claims.txt"
-    rows = read_rows(ledger_csv)
+    results = Results.from_ledger(ledger_csv, SUMMARY_COLUMNS)
+    rows = text_records(results.ledger)
+    if not rows:
+        raise ReplikitError("the claims ledger has no rows", where=str(ledger_csv),
+                            fix="rebuild it with 'snakemake study=<study>'")
     subject, body, table = render_letter(
         study, contacts, rows, today=today, attachment_name=attachment,
         sender_name=sender.name, templates_dir=Path(templates_dir),
-        ledger=read_ledger(ledger_csv, SUMMARY_COLUMNS), table_name=table_name,
-        code_questions=_code_questions(Path(ledger_csv).parent))
+        ledger=results.ledger, table_name=table_name,
+        code_questions=_code_questions(Path(ledger_csv).parent), facts=results.facts)
     msg = build_message(subject, body, contacts, report_pdf, attachment, sender, study.name,
                         today, texts=((table_name, table),))
     out_dir = Path(out_dir)

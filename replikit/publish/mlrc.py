@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from replikit.fileio import atomic_path, write_text
 from replikit.numbers import DASH, fmt_number, fmt_percent
 from replikit.publish.communication import mlrc_communication_section
 from replikit.publish.exports import redact_text, study_contacts
+from replikit.publish.facts import EXPERIMENT_MEANING, cost_sentence, mib, verdict_sentence
 from replikit.publish.report import summary_paragraph, time_statement, verdict_counts
 from replikit.publish.report.common import measured_digits
 from replikit.publish.report.environment import hardware_rows, hardware_table
@@ -102,43 +102,22 @@ def level_results_table(ledger: pd.DataFrame, level: str) -> pd.DataFrame:
     }, columns=["claim", "metric", "reported", "measured", "drift", "verdict"])
 
 
-def compute_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Per experiment, from its run records: runs, wall and CPU seconds, peak memory."""
-    by_experiment: dict[str, list[dict[str, Any]]] = {}
-    for record in runs:
-        by_experiment.setdefault(str(record.get("experiment")), []).append(record)
+def compute_table(results: Results) -> pd.DataFrame:
+    """Per experiment: runs, wall and CPU seconds, peak memory, device (the run costs the
+    report shows, :attr:`replikit.results.Results.run_costs`)."""
+    per_run = results.run_costs
     rows = []
-    for name in sorted(by_experiment):
-        records = by_experiment[name]
-        ran = [r for r in records if r.get("status") == "ok"]
+    for name, part in per_run.groupby("experiment", sort=True):
+        ran = part[part["status"] == "ok"]
         rows.append({
-            "experiment": name,
-            "runs": f"{len(ran)} of {len(records)}",
-            "wall (s)": _total(ran, "wall_s"),
-            "CPU (s)": _total(ran, "cpu_s"),
-            "peak memory (MB)": (fmt_number(max(r["peak_rss_mb"] for r in ran
-                                                if r.get("peak_rss_mb") is not None), 0)
-                                 if any(r.get("peak_rss_mb") is not None for r in ran)
-                                 else DASH),
-            "device": ", ".join(sorted({str(r.get("device", "cpu")) for r in ran})) or DASH,
+            "experiment": name, "runs": f"{len(ran)} of {len(part)}",
+            "wall (s)": fmt_number(ran["wall_s"].sum(min_count=1), 1),
+            "CPU (s)": fmt_number(ran["cpu_s"].sum(min_count=1), 1),
+            "peak memory (MiB)": mib(ran["peak_rss_mb"].max()),
+            "device": ", ".join(sorted(set(ran["device"].astype(str)))) or DASH,
         })
     return pd.DataFrame(rows, columns=["experiment", "runs", "wall (s)", "CPU (s)",
-                                       "peak memory (MB)", "device"])
-
-
-def _total(records: list[dict[str, Any]], key: str) -> str:
-    values = [float(r[key]) for r in records if r.get(key) is not None]
-    return fmt_number(sum(values), 1) if values else DASH
-
-
-def compute_totals(runs: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Sums over every run record that ran: seconds of wall and CPU time, largest peak."""
-    ran = [r for r in runs if r.get("status") == "ok"]
-    peaks = [float(r["peak_rss_mb"]) for r in ran if r.get("peak_rss_mb") is not None]
-    return {"runs": len(ran), "not_run": sum(1 for r in runs if r.get("status") != "ok"),
-            "wall_s": sum(float(r.get("wall_s") or 0) for r in ran),
-            "cpu_s": sum(float(r.get("cpu_s") or 0) for r in ran),
-            "peak_mb": max(peaks) if peaks else None}
+                                       "peak memory (MiB)", "device"])
 
 
 # --------------------------------------------------------------------------- bibliography
@@ -224,61 +203,63 @@ def _scope_sentence(study: Study, ledger: pd.DataFrame) -> str:
             f"{', '.join(levels)}.{source}")
 
 
-def _methodology_sentence(study: Study, env: dict[str, Any], totals: dict[str, Any]) -> str:
-    used = {name for claim in study.claims for name in claim.experiments()}
-    original = sum(study.experiments[n].implementation == "original" for n in used)
-    ours = len(used) - original
+def _methodology_sentence(study: Study, results: Results) -> str:
+    facts, env = results.facts, results.env
+    kinds = [study.experiments[n].implementation if n in study.experiments else "other"
+             for n in facts.experiment_names]
+    original = sum(k == "original" for k in kinds)
     hardware = env.get("hardware") if isinstance(env.get("hardware"), dict) else {}
     cpu = hardware.get("cpu") or env.get("cpu")
     cores = hardware.get("cores") or env.get("cores")
     machine = f" on {md_escape(cpu)}" + (f" ({cores} cores)" if cores else "") if cpu else ""
-    return (f"{original} experiment(s) run the original code and {ours} run our "
-            f"re-implementation. {totals['runs']} run(s) completed{machine}, taking "
-            f"{totals['wall_s'] / 3600:.2f} hours of wall time and {totals['cpu_s'] / 3600:.2f} "
-            f"CPU hours in all; {totals['not_run']} run(s) could not run.")
+    return (f"In all: {md_escape(cost_sentence(facts))} Here {md_escape(EXPERIMENT_MEANING)}; "
+            f"{original} of the experiments run the original code and "
+            f"{len(kinds) - original} our re-implementation or other code, "
+            f"run{machine}.")
 
 
 def draft_markdown(
     study: Study,
-    ledger: pd.DataFrame,
-    runs: list[dict[str, Any]],
-    artifacts: list[dict[str, Any]],
-    env: dict[str, Any],
+    results: Results,
     notes: dict[str, str],
     communication: str,
     figures: list[str],
     rules_markdown: str,
-    when: ReportDate,
 ) -> str:
     """The draft's Markdown source (pandoc's dialect, with a YAML metadata block)."""
-    totals = compute_totals(runs)
-    levels = [lv for lv in LEVELS if lv in set(ledger["level"])]
+    ledger, when = results.ledger, results.when
+    levels = list(results.facts.verdicts)
+    counts = verdict_counts(results)
     context = {
         "study": study, "paper": study.paper, "key": citation_key(study),
         "title": f"[Re] {study.paper.title}", "date": when.date.isoformat(),
         "summary_text": md_escape(study.summary), "scope": _scope_sentence(study, ledger),
         "claims": [{"id": c.id, "text": md_escape(c.text), "source": md_escape(c.source)}
                    for c in study.claims],
-        "methodology": _methodology_sentence(study, env, totals),
-        "experiments": _experiment_lines(study), "artifacts": _artifact_lines(study, artifacts),
+        "methodology": _methodology_sentence(study, results),
+        "experiments": _experiment_lines(study), "artifacts": _artifact_lines(study,
+                                                                              results.artifacts),
         "deviations": [f"- {md_escape(d.what)} ({d.kind}): {md_escape(d.reason)}"
                        for d in study.deviations],
         "rules": rules_markdown.strip(),
-        "results_summary": summary_paragraph(study, ledger),
-        "counts_table": markdown_table(verdict_counts(ledger), "Verdicts per level.",
-                                       ["l"] + ["r"] * len(verdict_counts(ledger).columns[1:])),
+        "results_summary": summary_paragraph(study, results),
+        "verdict_sentence": md_escape(verdict_sentence(results.facts)),
+        "counts_table": markdown_table(counts, "Verdicts per level.",
+                                       ["l"] + ["r"] * len(counts.columns[1:])),
         "level_tables": [{"level": lv, "title": LEVEL_TITLES.get(lv, lv),
                           "table": markdown_table(level_results_table(ledger, lv),
                                                   f"Results at the {lv} level.")}
                          for lv in levels],
         "figures": figures,
-        "time_statement": time_statement(ledger, env),
-        "compute_table": markdown_table(compute_table(runs), "Compute per experiment, summed "
-                                        "over its runs (from the run records).",
+        "time_statement": time_statement(ledger, results.env),
+        "compute_table": markdown_table(compute_table(results), "Compute per experiment, "
+                                        "summed over its runs (the larger of the run record "
+                                        "and Snakemake's benchmark for each run).",
                                         ["l", "r", "r", "r", "r", "l"]),
-        "totals": totals,
-        "hardware_table": markdown_table(hardware_table(env), "Declared and actual hardware.")
-        if hardware_rows(env) else "",
+        "cost_sentence": md_escape(cost_sentence(results.facts)),
+        "hardware_table": markdown_table(hardware_table(results.env),
+                                         "Declared and actual hardware.")
+        if hardware_rows(results.env) else "",
         "hardware_source": md_escape(study.hardware.source or ""),
         "notes": {name: text or to_be_written(name) for name, text in notes.items()},
         "communication": communication.strip(),
@@ -377,14 +358,13 @@ def write_mlrc_draft(
     figures = copy_figures(figures_dir, out)
     write_text(out / "references.bib", redact_text(study, bibtex_entry(study)))
     when = results.when
-    markdown = draft_markdown(study, results.ledger, results.runs, results.artifacts,
-                              results.env, read_notes(notes_dir),
+    markdown = draft_markdown(study, results, read_notes(notes_dir),
                               communication_text(study, results.contacts_file, when),
-                              figures, rules_markdown, when)
+                              figures, rules_markdown)
     source = write_text(out / "main.md", markdown)
     return markdown_to_latex(source, out / "main.tex")
 
 
 __all__ = ["MARKER", "NOTES", "bibtex_entry", "citation_key", "compute_table",
-           "compute_totals", "draft_markdown", "level_results_table", "read_notes",
+           "draft_markdown", "level_results_table", "read_notes",
            "write_mlrc_draft"]

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 
+from replikit.errors import ReplikitError
+from replikit.evaluate.claims_table import SUMMARY_COLUMNS, text_records
+from replikit.publish.facts import cost_sentence, verdict_sentence
+from replikit.results import Facts, Results
 from replikit.vocabulary import NOT_REPRODUCED, NOT_RUN, REPRODUCED
 
 
@@ -30,14 +35,14 @@ def study_outcome(rows: list[dict[str, str]]) -> str:
 
 
 def verdict_note_html(study_name: str, title: str, rows: list[dict[str, str]],
-                      report_url: str | None, today: dt.date) -> str:
-    """The child note: outcome, verdict counts, the table per claim and level, the link."""
+                      report_url: str | None, today: dt.date, facts: Facts) -> str:
+    """The child note: outcome, the study's counts and totals (as every output states
+    them), the table per claim and level, the link."""
     esc = html.escape
-    counts = ", ".join(f"{esc(v)}: {n}" for v, n in sorted(Counter(
-        r["verdict"] for r in rows).items()))
     head = (f"<h1>Reproducibility study: {esc(title)}</h1>"
             f"<p>Study <code>{esc(study_name)}</code>, updated {today}. Outcome: "
-            f"<b>{esc(study_outcome(rows))}</b> ({counts}).</p>")
+            f"<b>{esc(study_outcome(rows))}</b>. {esc(verdict_sentence(facts))}</p>"
+            f"<p>In all: {esc(cost_sentence(facts))}</p>")
     link = (f'<p>Report: <a href="{esc(report_url, quote=True)}">{esc(report_url)}</a></p>'
             if report_url else "<p>The PDF report is attached to this item.</p>")
     cells = ["claim_id", "level", "metric", "reported", "mean", "sd", "n", "verdict"]
@@ -47,3 +52,23 @@ def verdict_note_html(study_name: str, title: str, rows: list[dict[str, str]],
                      + "</tr>")
     table.append("</table>")
     return head + link + "".join(table)
+
+
+@dataclass(frozen=True)
+class StudyNote:
+    """The note's HTML and the study's outcome (for the item's ``repro:`` tag)."""
+
+    html: str
+    outcome: str
+
+
+def study_note(study_name: str, title: str, ledger_csv: str | Path, report_url: str | None,
+               today: dt.date) -> StudyNote:
+    """The note for a study, from its ledger and the run records beside it (one read)."""
+    results = Results.from_ledger(ledger_csv, SUMMARY_COLUMNS)
+    rows = text_records(results.ledger)
+    if not rows:
+        raise ReplikitError("the claims ledger has no rows", where=str(ledger_csv),
+                            fix="rebuild it with 'snakemake study=<study>'")
+    return StudyNote(verdict_note_html(study_name, title, rows, report_url, today,
+                                       results.facts), study_outcome(rows))

@@ -8,41 +8,33 @@ from typing import Any
 import pandas as pd
 
 from replikit.evaluate import cost
-from replikit.numbers import DASH, fmt_number, is_missing
+from replikit.numbers import DASH, fmt_number
+from replikit.publish.facts import EXPERIMENT_MEANING, cost_sentence, hours, mib, minutes
 from replikit.publish.report.common import write_csv
 from replikit.publish.report.environment import actual_hardware
-from replikit.publish.text import code_span, markdown_table
+from replikit.publish.text import code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
-
-
-def _hours(value: Any) -> str:
-    """Hours with three significant digits (a dash when nothing was measured)."""
-    return DASH if is_missing(value) else f"{float(value):.3g}"
-
-
-def _minutes(hours: Any) -> str:
-    """The same time in minutes, for prose about short studies."""
-    return DASH if is_missing(hours) else f"{float(hours) * 60:.3g}"
 
 
 def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     """The "Computational requirements" section: cost per claim and in all, next to the
     paper's declared hardware. Costs come from :mod:`replikit.evaluate.cost`."""
     tables, env = out / "tables", results.env
-    per_run = cost.run_costs(results.runs, results.benchmarks)
+    per_run = results.run_costs
     per_experiment = cost.experiment_costs(per_run)
     per_claim = cost.claim_costs(study, per_run)
-    total = cost.study_total(per_run)
+    facts = results.facts
     write_csv(per_run, tables / "cost_runs.csv")
     source_exp = write_csv(per_experiment, tables / "cost_experiments.csv")
     source_claim = write_csv(per_claim, tables / "cost_claims.csv")
-    source_total = write_csv(pd.DataFrame([total]), tables / "cost_total.csv")
+    source_total = write_csv(pd.DataFrame([cost.study_total(per_run)]),
+                             tables / "cost_total.csv")
     shown = pd.DataFrame({
         "claim": [code_span(c) for c in per_claim["claim_id"]],
         "runs": per_claim["runs"],
-        "CPU-hours": [_hours(v) for v in per_claim["cpu_hours"]],
-        "GPU-hours": [_hours(v) for v in per_claim["gpu_hours"]],
+        "CPU-hours": [hours(v) for v in per_claim["cpu_hours"]],
+        "GPU-hours": [hours(v) for v in per_claim["gpu_hours"]],
         "peak memory (MiB)": [fmt_number(v, 0) for v in per_claim["peak_rss_mb"]],
     })
     experiments = pd.DataFrame({
@@ -54,7 +46,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
         "peak memory (MiB)": [fmt_number(v, 0) for v in per_experiment["peak_rss_mb"]],
         "peak GPU memory (MiB)": [fmt_number(v, 0) for v in per_experiment["peak_gpu_mb"]],
     })
-    if not total["gpu_runs"]:
+    if not facts.gpu_runs:
         # A CPU-only study: columns of zeros would only hide the numbers that matter.
         shown = shown.drop(columns=["GPU-hours"])
         experiments = experiments.drop(columns=["GPU (s)", "peak GPU memory (MiB)"])
@@ -64,10 +56,11 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     hardware = pd.DataFrame({"": items, "the paper": [declared.get(i, "not stated") for i in items],
                              "this study": [actual.get(i, DASH) for i in items]})
     return {
-        "cost_total": {k: (_hours(v) if k.endswith("hours") else v) for k, v in total.items()},
-        "cost_total_minutes": {k: _minutes(v) for k, v in total.items() if k.endswith("hours")},
-        "cost_total_peak": fmt_number(total["peak_rss_mb"], 0),
-        "cost_total_gpu_peak": fmt_number(total["peak_gpu_mb"], 0),
+        "facts": facts,
+        "cost_sentence": md_escape(cost_sentence(facts)),
+        "cost_minutes": {"cpu": minutes(facts.cpu_hours), "wall": minutes(facts.wall_hours)},
+        "cost_total_gpu_peak": mib(facts.peak_gpu_memory_mib),
+        "experiment_meaning": md_escape(EXPERIMENT_MEANING),
         "cost_total_source": source_total,
         "cost_hardware_table": markdown_table(hardware, "Hardware: as the paper declares it "
                                               "and as used here. Sources: `study.yaml`, "

@@ -9,6 +9,7 @@ import pandas as pd
 
 from replikit.numbers import DASH
 from replikit.publish import figures
+from replikit.publish.facts import cost_sentence, level_sentence, verdict_sentence, verdict_table
 from replikit.publish.findings import findings
 from replikit.publish.report.common import plural, write_csv, yes_no
 from replikit.publish.text import code_span, markdown_table, md_escape
@@ -20,36 +21,25 @@ from replikit.vocabulary import (
     NEEDS_GPU,
     NOT_REPRODUCED,
     NOT_RUN,
-    VERDICTS,
 )
 
 
-def verdict_counts(ledger: pd.DataFrame) -> pd.DataFrame:
+def verdict_counts(results: Results) -> pd.DataFrame:
     """How many claim-level checks got each verdict, per level and in total (a tally)."""
-    levels = [lv for lv in LEVELS if lv in set(ledger["level"])]
-    levels += sorted(set(ledger["level"]) - set(levels))
-    table = pd.crosstab(ledger["level"], ledger["verdict"]).reindex(
-        index=levels, columns=list(VERDICTS), fill_value=0)
-    table.loc["all levels"] = table.sum()
-    table["checks"] = table.sum(axis=1)
-    table.index.name = "level"
-    return table.reset_index()
+    return verdict_table(results.facts)
 
 
-def summary_paragraph(study: Study, ledger: pd.DataFrame) -> str:
+def summary_paragraph(study: Study, results: Results) -> str:
     """One paragraph a busy reader can trust: what was checked and what came out, per level.
 
-    Every number in it is a count of ledger rows (also in ``tables/verdict_counts.csv``).
+    Every count in it is one of :attr:`replikit.results.Results.facts` (also in
+    ``tables/verdict_counts.csv``).
     """
-    n_claims = ledger["claim_id"].nunique()
-    parts = [f"We checked {plural(n_claims, 'claim')} of *{md_escape(study.paper.title)}* "
-             f"({md_escape(study.paper.venue)}) in {plural(len(ledger), 'check')} "
+    ledger, facts = results.ledger, results.facts
+    parts = [f"We checked {plural(facts.claims, 'claim')} of *{md_escape(study.paper.title)}* "
+             f"({md_escape(study.paper.venue)}) in {plural(facts.checks, 'check')} "
              "(one per claim and level)."]
-    for level in [lv for lv in LEVELS if lv in set(ledger["level"])]:
-        rows = ledger[ledger["level"] == level]
-        counts = rows["verdict"].value_counts()
-        said = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v, 0))
-        parts.append(f"At the {level} level ({plural(len(rows), 'check')}): {said}.")
+    parts += [level_sentence(facts, level) for level in facts.verdicts]
     failed = ledger.loc[ledger["verdict"] == NOT_REPRODUCED, "claim_id"].unique().tolist()
     if failed:
         shown = ", ".join(f"`{c}`" for c in failed[:6]) + (" and others" if len(failed) > 6
@@ -134,7 +124,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     ledger = results.ledger
     tables = out / "tables"
     matrix = figures.verdict_matrix(ledger)
-    counts = verdict_counts(ledger)
+    counts = verdict_counts(results)
     matrix_md = matrix.reset_index()
     matrix_md["claim_id"] = [code_span(c) for c in matrix_md["claim_id"]]
     matrix_md = matrix_md.map(lambda v: v if v != "" else DASH)
@@ -147,8 +137,9 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     return {
         "sources": sources,
         "findings": markdown_findings(ledger),
-        "verdict_summary": summary_paragraph(study, ledger),
-        "checked_line": summary_paragraph(study, ledger).split(". At the ")[0] + ".",
+        "verdict_summary": summary_paragraph(study, results),
+        "facts_line": md_escape(f"{verdict_sentence(results.facts)} In all: "
+                                f"{cost_sentence(results.facts)}"),
         "counts_table": markdown_table(counts, f"Verdicts per level. Source: "
                                        f"`{sources['counts']}`.",
                                        ["l"] + ["r"] * (len(counts.columns) - 1)),
