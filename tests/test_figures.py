@@ -13,6 +13,7 @@ from replikit.errors import ReplikitError
 from replikit.evaluate.samples import measurement_samples
 from replikit.publish import figures
 from replikit.publish.variance_figure import seed_variance_figure
+from replikit.publish.verdict_grid import claim_groups, grid_figure
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +85,24 @@ def test_matrix_lists_every_claim_and_level(small):
     assert matrix.loc["100k-svd-time", "generalize"] == ""
 
 
-def test_matrix_figure_for_66_claims_splits_into_panels(large, tmp_path):
+def test_verdict_grid_for_154_checks_is_one_figure_within_a_page(large, tmp_path):
     assert large["ledger"]["claim_id"].nunique() == 66
-    path = figures.matrix_figure(large["ledger"], tmp_path / "m.png")
+    path = grid_figure(large["ledger"], tmp_path / "m.png")
     width, height = png_size(path.read_bytes())
+    # 66 claims (and one group heading) flow into two columns: fits an A4 page's text area.
+    assert width / figures.DPI <= 6.7 and height / figures.DPI <= 8.4
     few = large["ledger"][large["ledger"]["claim_id"].isin(["100k-svd-rmse", "100k-svd-mae"])]
-    one_panel_width, _ = png_size(figures.matrix_figure(few, tmp_path / "one.png").read_bytes())
-    # Two panels of 33 rows side by side rather than one strip 66 rows tall.
-    assert width == pytest.approx(2 * one_panel_width, rel=0.05)
-    assert height / figures.DPI < 33 * figures.ROW_INCHES + 2
+    one_width, _ = png_size(grid_figure(few, tmp_path / "one.png").read_bytes())
+    assert width > 1.5 * one_width
+
+
+def test_claims_are_grouped_by_the_first_part_of_their_id():
+    ids = ["100k-svd-rmse", "1m-svd-rmse", "100k-nmf-rmse", "1m-nmf-rmse"]
+    assert claim_groups(ids) == [("100k", [("100k-svd-rmse", "svd-rmse"),
+                                           ("100k-nmf-rmse", "nmf-rmse")]),
+                                 ("1m", [("1m-svd-rmse", "svd-rmse"),
+                                         ("1m-nmf-rmse", "nmf-rmse")])]
+    assert claim_groups(["a-x", "b-y"]) == [("", [("a-x", "a-x"), ("b-y", "b-y")])]
 
 
 def test_seed_variance_figure_and_its_empty_case(small, tmp_path):
@@ -112,5 +122,5 @@ def test_balanced_chunks():
 
 def test_missing_ledger_columns_are_named(tmp_path):
     with pytest.raises(ReplikitError, match=r"missing \['verdict'\]"):
-        figures.matrix_figure(pd.DataFrame({"claim_id": ["a"], "level": ["re-run"],
+        grid_figure(pd.DataFrame({"claim_id": ["a"], "level": ["re-run"],
                                             "kind": ["value"]}), tmp_path / "x.png")

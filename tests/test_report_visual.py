@@ -112,7 +112,8 @@ def browser(rendered):
     page = rendered["html"].with_name("report-probed.html")
     source = rendered["html"].read_text(encoding="utf-8")
     page.write_text(source.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    dom = _chromium(rendered["root"], page, "--dump-dom").stdout
+    # Measured at the screenshot's width, so the positions match the screenshot's.
+    dom = _chromium(rendered["root"], page, f"--window-size={WIDTH},2000", "--dump-dom").stdout
     match = re.search(r'<pre id="visual-probe">(.*?)</pre>', dom, re.S)
     assert match, "the probe script did not run: " + dom[-500:]
     probe = json.loads(html.unescape(match.group(1)))
@@ -142,9 +143,9 @@ def test_screenshot_is_not_blank(browser):
     assert spread > 20 and ink > 0.02, (spread, ink)
 
 
-def test_matrix_table_is_laid_out_with_every_claim(browser, rendered):
+def test_results_table_is_laid_out_with_every_claim(browser, rendered):
     tables = [t for t in browser["probe"]["tables"]
-              if t["text"].startswith("The verification matrix") and "claim_id" in t["text"]]
+              if t["text"].startswith("Reported and measured") and "claim" in t["text"]]
     assert len(tables) == 1, [t["text"][:40] for t in browser["probe"]["tables"]]
     matrix = tables[0]
     assert matrix["shown"] and matrix["w"] > 200 and matrix["h"] > 50

@@ -9,8 +9,8 @@ Three figures:
 
 * :func:`drift_figure` -- per claim, the measured values of each level against the reported
   value and its tolerance band, as a relative drift so that metrics of any scale share an axis;
-* :func:`matrix_figure` -- the verification matrix, claims by levels, coloured by verdict
-  with the verdict written in each cell;
+* :func:`replikit.publish.verdict_grid.grid_figure` -- the verdict grid, claims by
+  levels, coloured by verdict with the verdict's mark in each cell, in one figure;
 * :func:`replikit.publish.variance_figure.seed_variance_figure` -- the spread of each
   level's measurements next to the claim's tolerance, which tells whether seed noise alone
   could decide a verdict.
@@ -35,7 +35,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from replikit.errors import ReplikitError  # noqa: E402
 from replikit.fileio import atomic_path  # noqa: E402
-from replikit.vocabulary import LEVELS, NOT_COMPARABLE, VERDICTS  # noqa: E402
+from replikit.vocabulary import LEVELS, NOT_COMPARABLE  # noqa: E402
 
 VERDICT_COLOURS = {
     "reproduced": "#7fc97f",
@@ -315,67 +315,3 @@ def verdict_matrix(ledger: pd.DataFrame) -> pd.DataFrame:
     matrix.index.name = "claim_id"
     matrix.columns.name = None
     return matrix
-
-
-def matrix_figure(
-    ledger: pd.DataFrame, path: str | Path, *, max_rows: int = MAX_ROWS_PER_PANEL
-) -> Path:
-    """Draw the verification matrix: one row per claim, one column per level.
-
-    Each cell is coloured by its verdict and carries the verdict in words, so the figure
-    reads the same in black and white. A claim that is not checked at a level has an empty
-    cell with a dash. More than ``max_rows`` claims are laid out in panels side by side.
-
-    Parameters
-    ----------
-    ledger
-        The claims ledger; needs claim_id, level, kind and verdict.
-    path
-        Where the PNG goes; written atomically.
-    max_rows
-        Claims per panel.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    matrix = verdict_matrix(ledger)
-    if matrix.empty:
-        return _empty_figure("The ledger has no claims.", path)
-    panels = balanced_chunks(list(matrix.index), max_rows)
-    levels = list(matrix.columns)
-    label_width = 0.075 * max(len(str(c)) for c in matrix.index) + 0.2
-    panel_width = label_width + 1.15 * len(levels)
-    height = ROW_INCHES * max(len(p) for p in panels) + 1.3
-    sns.set_theme(style="white", context="paper")
-    fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), height),
-                             squeeze=False)
-    for ax, panel in zip(axes[0], panels, strict=True):
-        _draw_matrix_panel(ax, matrix.loc[panel], levels)
-    handles = [Patch(facecolor=VERDICT_COLOURS[v], edgecolor="#888888", label=v)
-               for v in VERDICTS]
-    ncol = 6 if panel_width * len(panels) >= 7.5 else 3
-    fig.legend(handles=handles, loc="upper center", ncol=ncol, fontsize=7, frameon=False,
-               bbox_to_anchor=(0.5, 1.0))
-    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 if ncol == 6 else 0.5) / height))
-    return _save(fig, path)
-
-
-def _draw_matrix_panel(ax, matrix: pd.DataFrame, levels: list[str]) -> None:
-    for y, claim_id in enumerate(matrix.index):
-        for x, level in enumerate(levels):
-            verdict = matrix.at[claim_id, level]
-            colour = VERDICT_COLOURS.get(verdict, NO_LEVEL_COLOUR)
-            ax.add_patch(plt.Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="white",
-                                       lw=1.2))
-            ax.text(x + 0.5, y + 0.5, verdict or "\u2014", ha="center", va="center",
-                    fontsize=6.5, color="#222222" if verdict else "#999999")
-    ax.set_xlim(0, len(levels))
-    ax.set_ylim(len(matrix), 0)
-    ax.set_xticks([x + 0.5 for x in range(len(levels))], levels, fontsize=7.5)
-    ax.xaxis.tick_top()
-    ax.set_yticks([y + 0.5 for y in range(len(matrix))], list(matrix.index), fontsize=7)
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from replikit.errors import ReplikitError
 from replikit.numbers import DASH, is_missing
 from replikit.publish.report.common import write_csv
 from replikit.publish.text import code_span, markdown_table, md_escape
@@ -45,16 +48,45 @@ def _match_word(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def _software_table(study: Study, env: dict[str, Any]) -> pd.DataFrame:
+def study_imports(study: Study) -> list[str]:
+    """The distributions the study's own code imports (its folder's ``*.py``, parsed).
+
+    A study loaded from no folder (built in memory) imports nothing of its own.
+    """
+    try:
+        folder = study.dir
+    except ReplikitError:
+        return []
+    modules: set[str] = set()
+    for path in sorted(folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    owners = importlib.metadata.packages_distributions()
+    return sorted({d.lower() for m in modules for d in owners.get(m, [])})
+
+
+def _installed(env: dict[str, Any]) -> dict[str, str]:
     packages = env.get("packages") or {}
     if isinstance(packages, list):  # [{name, version}] is accepted too
         packages = {p.get("name"): p.get("version") for p in packages}
-    declared = study.hardware.software
-    # What the runs used first: the code artifacts' packages, then what the paper declares.
-    installed = {n: (v, artifact) for artifact, found in (env.get("artifact_packages") or {})
-                 .items() for n, v in found.items()}
-    first = list(installed) + [n for n in declared if n not in installed]
-    names = first + sorted(set(packages) - set(first))
+    return {str(n).lower(): v for n, v in packages.items()}
+
+
+def _software_table(study: Study, env: dict[str, Any], names: list[str] | None = None
+                    ) -> pd.DataFrame:
+    """Packages: the ones the runs used first (code artifacts', the paper's, the study's
+    imports, replikit), then, unless ``names`` is given, everything else installed."""
+    packages = _installed(env)
+    declared = {n.lower(): v for n, v in study.hardware.software.items()}
+    installed = {n.lower(): (v, artifact) for artifact, found in
+                 (env.get("artifact_packages") or {}).items() for n, v in found.items()}
+    first = list(dict.fromkeys([*installed, *declared]))
+    names = (names if names is not None else
+             first + sorted(set(packages) - set(first)))
     return pd.DataFrame({
         "package": [code_span(n) for n in names],
         "declared (paper)": [declared.get(n, DASH) for n in names],
@@ -63,6 +95,17 @@ def _software_table(study: Study, env: dict[str, Any]) -> pd.DataFrame:
         "installed from": [f"artifact {installed[n][1]}" if n in installed else
                            ("environment" if n in packages else DASH) for n in names],
     }, columns=["package", "declared (paper)", "used (this study)", "installed from"])
+
+
+def used_packages(study: Study, env: dict[str, Any]) -> list[str]:
+    """The packages the study's experiments import: the code artifacts' packages, those the
+    paper declares, the study code's imports and replikit (which runs them)."""
+    artifact = [n.lower() for found in (env.get("artifact_packages") or {}).values()
+                for n in found]
+    declared = [n.lower() for n in study.hardware.software]
+    imported = [n for n in study_imports(study) if n in _installed(env)]
+    harness = ["replikit"] if "replikit" in _installed(env) else []
+    return list(dict.fromkeys([*artifact, *declared, *imported, *harness]))
 
 
 def _system_lines(env: dict[str, Any]) -> list[tuple[str, str]]:
@@ -86,15 +129,19 @@ def actual_hardware(env: dict[str, Any]) -> list[tuple[str, str]]:
 
 def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     env, tables = results.env, out / "tables"
+    used = _software_table(study, env, used_packages(study, env))
     sources = {"hardware": write_csv(hardware_table(env), tables / "hardware.csv"),
-               "software": write_csv(_software_table(study, env), tables / "software.csv")}
+               "software": write_csv(used, tables / "software.csv"),
+               "freeze": write_csv(_software_table(study, env), tables / "software-freeze.csv")}
     return {
         "sources": sources,
         "hardware_table": markdown_table(hardware_table(env), f"Declared and actual "
                                          f"hardware. Source: `{sources['hardware']}`.")
         if hardware_rows(env) else "",
         "hardware_source": md_escape(study.hardware.source or ""),
-        "software_table": markdown_table(_software_table(study, env), f"Software. Source: "
-                                         f"`{sources['software']}`."),
+        "software_table": markdown_table(used, f"The packages the study's experiments "
+                                         f"import (its code, the paper's code and replikit). "
+                                         f"Source: `{sources['software']}`; every installed "
+                                         f"package: `{sources['freeze']}`."),
         "system": _system_lines(env),
     }

@@ -11,6 +11,7 @@ import pandas as pd
 
 from replikit.publish import figures
 from replikit.publish.variance_figure import seed_variance_figure
+from replikit.publish.verdict_grid import grid_figure
 from replikit.results import Results
 from replikit.study import Study
 
@@ -38,16 +39,12 @@ def _figure_width(path: Path) -> str:
 
 def _draw_figures(ledger: pd.DataFrame, samples: pd.DataFrame, out: Path) -> dict[str, list]:
     """Draw every figure, splitting long claim lists over several images (one per page)."""
-    groups = figures.balanced_chunks(list(dict.fromkeys(ledger["claim_id"])),
-                                     CLAIMS_PER_FIGURE)
     made: dict[str, list] = {"matrix": [], "drift": [], "seed_variance": []}
     value_claims = list(dict.fromkeys(figures.value_rows(ledger)["claim_id"]))
     value_groups = figures.balanced_chunks(value_claims, CLAIMS_PER_FIGURE)
-    for i, group in enumerate(groups, 1):
-        path = out / "figures" / f"matrix-{i}.png"
-        figures.matrix_figure(ledger[ledger["claim_id"].isin(group)], path,
-                              max_rows=CLAIMS_PER_FIGURE)
-        made["matrix"].append(_figure_entry(path, i, len(groups), group))
+    # One grid for every claim: it flows into columns rather than onto more pages.
+    path = grid_figure(ledger, out / "figures" / "matrix-1.png")
+    made["matrix"].append(_figure_entry(path, 1, 1, []))
     for i, group in enumerate(value_groups, 1):
         part = ledger[ledger["claim_id"].isin(group)]
         path = out / "figures" / f"drift-{i}.png"

@@ -28,6 +28,7 @@ from replikit.publish.report import (
     environment,
     figure_files,
     peers,
+    results_table,
     summary,
     time,
 )
@@ -41,6 +42,7 @@ Section = Callable[[Study, Results, Path], dict[str, Any]]
 # The figures come before any extension section: drawing them removes stale figure files.
 SECTIONS: dict[str, Section] = {
     "summary": summary.context,
+    "results_table": results_table.context,
     "figures": figure_files.context,
     "claims": claims.context,
     "time": time.context,

@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 
-from replikit.numbers import DASH
 from replikit.publish import figures
 from replikit.publish.facts import cost_sentence, level_sentence, verdict_sentence, verdict_table
 from replikit.publish.findings import findings
@@ -125,9 +124,6 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     tables = out / "tables"
     matrix = figures.verdict_matrix(ledger)
     counts = verdict_counts(results)
-    matrix_md = matrix.reset_index()
-    matrix_md["claim_id"] = [code_span(c) for c in matrix_md["claim_id"]]
-    matrix_md = matrix_md.map(lambda v: v if v != "" else DASH)
     sources = {
         "ledger": write_csv(ledger, tables / "ledger.csv"),
         "counts": write_csv(counts, tables / "verdict_counts.csv"),
@@ -143,7 +139,5 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
         "counts_table": markdown_table(counts, f"Verdicts per level. Source: "
                                        f"`{sources['counts']}`.",
                                        ["l"] + ["r"] * (len(counts.columns) - 1)),
-        "matrix_table": markdown_table(matrix_md, f"The verification matrix. Source: "
-                                       f"`{sources['matrix']}`."),
         "levels_text": ", ".join(lv for lv in LEVELS if lv in set(ledger["level"])),
     }
