@@ -54,7 +54,7 @@ def test_equivalence_rules(case, a, margin, verdict):
     b = BASE[:len(a)]
     judged = judge_equivalence(a, b, margin, a="ours", b="theirs")
     assert judged.verdict.verdict == verdict, judged.verdict.reason
-    assert judged.verdict.reason.startswith(f"ours - theirs (within ±{margin:g}): ")
+    assert judged.verdict.reason.startswith(f"ours - theirs, margin ±{margin:g}: ")
     assert (judged.band.low, judged.band.high) == (-margin, margin)
     if case == "same-difference-every-seed":
         assert judged.summary.n == 1 and "the seed did not change the result" in \

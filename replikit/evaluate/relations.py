@@ -36,7 +36,7 @@ def _fmt(value: float) -> str:
 
 def equivalence_band(margin: float) -> Band:
     """The band [-m, m] the differences a - b must lie in (no rounding: m is the study's)."""
-    return Band(0.0, float(margin), 0.0)
+    return Band(0.0, float(margin), 0.0, centre="a zero difference")
 
 
 def judge_equivalence(a_values: Sequence[float], b_values: Sequence[float], margin: float, *,
@@ -52,7 +52,7 @@ def judge_equivalence(a_values: Sequence[float], b_values: Sequence[float], marg
     judged = judge_value(differences, equivalence_band(margin), alpha=alpha, power=power,
                          unit=unit)
     verdict = judged.verdict
-    reason = f"{a} - {b} (within ±{_fmt(margin)}): {verdict.reason}"
+    reason = f"{a} - {b}, margin ±{_fmt(margin)}: {verdict.reason}"
     return replace(judged, verdict=replace(verdict, reason=reason))
 
 
@@ -86,6 +86,8 @@ def judge_ratio(a_values: Sequence[float], b_values: Sequence[float], band: Band
                 unit: str = "seeds") -> ValueJudgement:
     """"a is k × b" or "a improves on b by r %": the value rules on the per-pair ratios."""
     ratios = pair_ratios(a_values, b_values, kind, higher_is_better)
+    band = replace(band, centre="the reported ratio" if kind == "ratio" else
+                   "the reported improvement")
     judged = judge_value(ratios, band, alpha=alpha, power=power, unit=unit)
     what = f"{a} / {b}" if kind == "ratio" else f"improvement of {a} on {b} in %"
     verdict = judged.verdict

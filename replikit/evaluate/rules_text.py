@@ -31,7 +31,8 @@ count as **one measurement**, the point rule decides, and the reason says so.
 **The band.** A value or time claim is checked against the band
 reported ± (tolerance + ½ unit of the last printed digit). The tolerance is the study's
 declared one (the larger of its absolute and relative forms); the half unit is added
-because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.9445).
+because the paper rounded: a printed 0.944 stands for anything in [0.9435, 0.9445). A band
+is printed with one digit more than the paper prints its value, so that half unit shows.
 
 **Value claims.**
 
@@ -67,9 +68,10 @@ by r %") are judged on the per-pair ratios a/b (improvements: (a/b − 1) × 100
 against the band around the reported ratio. Both sides run on one machine, so a time ratio
 is judged whatever the hardware.
 
-**Equivalence claims** ("a matches b within m") apply the value rules to the paired
-differences a − b against the band [−m, m]: TOST shows equivalence (**reproduced**), a
-difference CI entirely outside the band with a significant t-test is **not reproduced**.
+**Equivalence claims** ("a matches b within m") state no value: they apply the value rules
+to the paired differences a − b against the band [−m, m] given by the claim's margin m (no
+rounding added): TOST shows equivalence (**reproduced**), a difference CI entirely outside
+the band with a significant t-test against a zero difference is **not reproduced**.
 
 **Comparison claims** ("a beats b"; better means higher or lower as the claim declares) pair
 a's and b's values seed by seed (fold by fold for one seed), or unit by unit (item by item,

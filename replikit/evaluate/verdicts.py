@@ -65,6 +65,9 @@ class Band:
     rounding: float
     #: The decimals the paper printed the value with: the band is printed with one more.
     decimals: int | None = None
+    #: What the centre is, in a reason's words (a relation's band centres on no reported
+    #: value: an equivalence band on a zero difference).
+    centre: str = "the reported value"
 
     @property
     def half_width(self) -> float:
@@ -229,7 +232,7 @@ def _tested_rule(
         return Verdict(
             NOT_REPRODUCED,
             f"mean {mean} {over}, {level} CI {ci} lies entirely {side} the band "
-            f"{band.describe()} (t-test against the reported value p = "
+            f"{band.describe()} (t-test against {band.centre} p = "
             f"{fmt_p(difference.p_value)})",
             rule="tost", test="TOST", p_value=equivalence.p_value,
         )

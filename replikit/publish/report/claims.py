@@ -7,11 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from replikit.numbers import DASH, fmt_number, fmt_percent, is_missing
+from replikit.numbers import DASH, fmt_band, fmt_number, fmt_percent, is_missing
 from replikit.publish.report.common import measured_digits
 from replikit.publish.text import Raw, code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
+from replikit.study.claims import Claim
 
 
 def _claim_detail_table(claim_rows: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +35,7 @@ def _claim_detail_table(claim_rows: pd.DataFrame) -> pd.DataFrame:
                  f"{float(row['drift_abs']):+.{digits if digits is not None else 4}f} "
                  f"({fmt_percent(row['drift_rel'])})")
         band = (DASH if is_missing(row["band_low"]) else
-                f"[{fmt_number(row['band_low'], digits)}, {fmt_number(row['band_high'], digits)}]")
+                fmt_band(row["band_low"], row["band_high"], row["decimals"]))
         test = DASH if is_missing(row["test"]) else (
             f"{row['test']} ({fmt_number(row['p_value'], None)})")
         cells[str(row["level"])] = [code_span(row["experiment"]), rep, measured, ci, drift,
@@ -43,12 +44,26 @@ def _claim_detail_table(claim_rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cells)
 
 
-def tolerance_words(claim_rows: pd.DataFrame) -> str:
-    """The claim's tolerance as the ledger computed it (its half-width, before rounding)."""
+def tolerance_words(claim: Claim, claim_rows: pd.DataFrame) -> str:
+    """What the claim is judged against, in words: a tolerance around the reported value,
+    a margin on the differences, a ratio band, or paired tests; bands with its digits."""
+    bands = claim_rows.dropna(subset=["band_low", "band_high"])
+    band = (fmt_band(bands["band_low"].iloc[0], bands["band_high"].iloc[0], claim.decimals)
+            if len(bands) else DASH)
+    if claim.kind == "equivalence":
+        return (f"margin ±{fmt_number(claim.margin)} on the paired differences a − b "
+                f"(band {band}); there is no reported value")
+    if claim.kind in ("comparison", "best-of"):
+        pairs = "each baseline" if claim.kind == "best-of" else "b"
+        return (f"a paired test of a against {pairs} (Holm-corrected over the study's "
+                "comparisons); no band, no reported value")
     widths = claim_rows["tolerance"].dropna()
     if widths.empty:
         return DASH
-    return f"±{fmt_number(widths.iloc[0])} around the reported value (bands per level below)"
+    what = {"ratio": "ratio", "improvement": "improvement"}.get(claim.kind, "value")
+    return (f"±{fmt_number(widths.iloc[0])} around the reported {what} "
+            f"{fmt_number(claim.reported, claim.decimals)} (band {band}, with the paper's "
+            "rounding; per level below)")
 
 
 def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
@@ -60,7 +75,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
             "id": claim.id, "text": md_escape(claim.text), "source": md_escape(claim.source),
             "kind": claim.kind, "metric": code_span(claim.metric),
             "direction": "higher is better" if claim.higher_is_better else "lower is better",
-            "tolerance": tolerance_words(rows),
+            "tolerance": md_escape(tolerance_words(claim, rows)),
             "table": markdown_table(_claim_detail_table(rows)) if len(rows) else "",
             # Deviations naming this claim; those for all claims are listed once, below.
             "deviations": [md_escape(d.what) for d in study.deviations if claim.id in d.claims],
