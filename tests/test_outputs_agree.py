@@ -66,6 +66,11 @@ def _shaped(root: Path, shape: str) -> dict:
     """Results folders shaped like the three studies (see the module's docstring)."""
     made = build_results(root, {"surprise": 22, "bert4rec": 2, "ebm": 3}[shape])
     results = made["results"]
+    # A whole environment's freeze, as env.json records it: the report lists what the
+    # experiments import and leaves the rest to tables/software-freeze.csv.
+    env = {**made["env"], "packages": {**{f"pkg{i:03d}": "1.0" for i in range(150)},
+                                       **made["env"]["packages"]}}
+    (results / "env.json").write_text(json.dumps(env), encoding="utf-8")
     if shape == "bert4rec":
         for seed in (0, 1, 2):
             _record(results, _not_run("bert4rec-original", seed, "needs-gpu", "1 GPU(s)",
@@ -161,6 +166,8 @@ def test_every_output_states_the_same_counts_and_totals(tmp_path, capsys, shape)
     assert len(mlrc_rows) == first["experiments"]
 
     assert first["claims"] == {"surprise": 66, "bert4rec": 6, "ebm": 9}[shape]
+    software = texts["report"].split("## Environment")[1].split("\n## ")[0]
+    assert "pkg000" not in software and "`scikit-surprise`" in software
     if shape == "bert4rec":
         assert first["not_run"] == 3 and first["gpu_hours"] != "0"
     if shape == "ebm":
