@@ -158,9 +158,6 @@ def render_letter(
         "paper": study.paper, "summary": " ".join(study.summary.split()),
         "authors": contacts.authors, "salutation": _salutation(contacts),
         "claims": claims, "levels": levels,
-        # A claim has results once one of its levels ran; "not run" rows are not results.
-        "assessed": sum(1 for c in claims
-                        if any(not r["verdict"].startswith("not run") for r in c["rows"])),
         "verdict_counts": list(verdict_totals(facts).items()),
         # The study's counts and totals, as every other output states them.
         "facts_lines": [verdict_sentence(facts), f"In all: {cost_sentence(facts)}"],
