@@ -19,6 +19,8 @@ What each study is made to show (the site's "needs attention" filter keys on it)
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
 import zlib
 from pathlib import Path
@@ -38,11 +40,13 @@ REPO = Path(__file__).resolve().parent.parent
 SHIPPED = ("surprise", "bert4rec", "rlzoo")
 AS_OF = "2026-11-30"
 #: Per study: artifacts recorded unavailable, and factors moving an experiment's values.
+#: ``ran``: the day the run records are dated (their mtime, which ``last_run`` reads).
 PLANS: dict[str, dict[str, Any]] = {
-    "surprise": {"unavailable": {"ml-1m"}, "factor": {}},
-    "bert4rec": {"unavailable": set(), "factor": {"ours-ml1m-sasrec": 0.7}},
-    "rlzoo": {"unavailable": set(), "factor": {}},
-    "tiny": {"unavailable": set(), "factor": {}},
+    "surprise": {"unavailable": {"ml-1m"}, "factor": {}, "ran": "2026-11-20"},
+    "bert4rec": {"unavailable": set(), "factor": {"ours-ml1m-sasrec": 0.7},
+                 "ran": "2026-11-25"},
+    "rlzoo": {"unavailable": set(), "factor": {}, "ran": "2026-10-01"},
+    "tiny": {"unavailable": set(), "factor": {}, "ran": "2026-11-10"},
 }
 
 TINY = """\
@@ -155,9 +159,11 @@ def write_study(root: Path, name: str) -> Path:
     plan = PLANS[name]
     results = root / "results" / name
     records = fake_runs(study, plan)
+    stamp = dt.datetime.fromisoformat(plan["ran"] + "T12:00:00+00:00").timestamp()
     for record in records:
-        write_json(results / "runs" / record["experiment"] / f"seed={record['seed']}"
-                   / "metrics.json", record)
+        path = write_json(results / "runs" / record["experiment"] / f"seed={record['seed']}"
+                          / "metrics.json", record)
+        os.utime(path, (stamp, stamp))
     for artifact in study.artifacts:
         down = artifact in plan["unavailable"]
         write_json(results / "artifacts" / f"{artifact}.json", {

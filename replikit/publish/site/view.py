@@ -126,6 +126,7 @@ def card(entry: Entry, view: CollectionView | None) -> dict[str, Any]:
         "activity": activity.isoformat() if activity else "",
         "zotero": zotero_words(entry, view),
         "all_reproduced": bool(counts) and set(counts) == {REPRODUCED},
+        "unavailable": len(entry.unavailable),
     }
 
 
@@ -219,8 +220,11 @@ def page(portfolio: Portfolio) -> dict[str, Any]:
     """Everything the index page shows."""
     entries = portfolio.entries
     view = portfolio.zotero
+    cards = sorted((card(e, view) for e in entries), key=lambda c: c["name"])
+    # The order the page's script sorts by: most recent activity first (as without it).
+    cards.sort(key=lambda c: c["activity"], reverse=True)
     return {
-        "as_of": portfolio.as_of, "cards": [card(e, view) for e in entries],
+        "as_of": portfolio.as_of, "cards": cards,
         "fields": sorted({e.field for e in entries}),
         "verdicts": [(slug(v), v) for v in [*VERDICTS, *_other_verdicts(entries)]],
         "by_level": by_level(entries), "by_field": by_field(entries),
