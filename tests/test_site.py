@@ -24,15 +24,14 @@ import html
 import json
 import os
 import re
-import shutil
 import socket
-import subprocess
 import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _browser import chromium
 from _site_helpers import AS_OF, SHIPPED, build_project
 from PIL import Image
 
@@ -41,7 +40,6 @@ from replikit.vocabulary import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN
 
 pytestmark = pytest.mark.slow  # four fixture ledgers and three browser runs: about 20 s
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 STUDIES = (*SHIPPED, "tiny")
 WIDTH = 1280
 PROBE = """
@@ -146,17 +144,7 @@ def site(tmp_path_factory):
 
 
 def _chromium(root: Path, page: Path, *args: str) -> str:
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    profile = root / f"chromium-profile-{len(list(root.glob('chromium-profile-*')))}"
-    command = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-               "--hide-scrollbars", f"--user-data-dir={profile}",
-               "--virtual-time-budget=5000", *args, page.resolve().as_uri()]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return chromium(root, page, *args).stdout
 
 
 def _with_probe(index: Path) -> Path:
@@ -291,4 +279,5 @@ def test_screenshot_of_the_index(site):
     keep = os.environ.get("REPLIKIT_SCREENSHOTS")
     if keep:
         small = image.resize((WIDTH * 3 // 4, image.height * 3 // 4), Image.LANCZOS)
-        small.quantize(colors=64).save(Path(keep) / "site-index.png", optimize=True)
+        small.quantize(colors=96, dither=Image.Dither.NONE).save(
+            Path(keep) / "site-index.png", optimize=True)

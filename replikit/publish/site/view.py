@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from replikit.authors.zotero_collection import CollectionView
 from replikit.numbers import DASH, fmt_number
-from replikit.publish.figures import VERDICT_COLOURS
 from replikit.publish.report.summary import not_run_causes
 from replikit.publish.site.portfolio import Entry, Portfolio
 from replikit.vocabulary import LEVELS, NOT_COMPARABLE, NOT_RUN, REPRODUCED, VERDICTS
@@ -32,7 +30,7 @@ def bar(counts: dict[str, int]) -> dict[str, Any]:
     """A stacked bar of verdict counts, in vocabulary order, widths in percent."""
     total = sum(counts.values())
     segments, x = [], 0.0
-    for verdict in [*VERDICTS, *sorted(set(counts) - set(VERDICTS))]:
+    for verdict in VERDICTS:
         n = counts.get(verdict, 0)
         if n:
             width = 100 * n / total
@@ -48,13 +46,7 @@ def bar(counts: dict[str, int]) -> dict[str, Any]:
 def totals(entry: Entry) -> dict[str, int]:
     """The study's checks per verdict over every level (from its facts)."""
     facts = entry.results.facts
-    return {v: n for v in [*VERDICTS, *_other_verdicts([entry])]
-            if (n := facts.verdict_total(v))}
-
-
-def _other_verdicts(entries: Iterable[Entry]) -> list[str]:
-    seen = {v for e in entries for c in e.results.facts.verdicts.values() for v in c}
-    return sorted(seen - set(VERDICTS))
+    return {v: n for v in VERDICTS if (n := facts.verdict_total(v))}
 
 
 def levels_run(entry: Entry) -> list[str]:
@@ -200,20 +192,15 @@ def unsettled(entries: list[Entry]) -> list[dict[str, Any]]:
         for verdict in UNSETTLED:
             chosen = ledger[ledger["verdict"] == verdict]
             groups: dict[str, list[str]] = {}
-            for index in range(len(chosen)):
-                one = chosen.iloc[[index]]
-                where = f"{one['claim_id'].iloc[0]} ({one['level'].iloc[0]})"
-                for cause, _ in not_run_causes(_with_causes(one)):
-                    groups.setdefault(cause, []).append(where)
+            for position, (claim, level) in enumerate(zip(chosen["claim_id"],
+                                                          chosen["level"], strict=True)):
+                # The report's words for each cause, asked of one check at a time.
+                for cause, _ in not_run_causes(chosen.iloc[[position]]):
+                    groups.setdefault(cause, []).append(f"{claim} ({level})")
             rows += [{"study": entry.name, "verdict": verdict, "slug": slug(verdict),
                       "cause": cause, "checks": checks}
                      for cause, checks in sorted(groups.items(), key=lambda g: -len(g[1]))]
     return rows
-
-
-def _with_causes(rows):
-    """A ledger written without the ``causes`` column reads its causes as empty."""
-    return rows if "causes" in rows.columns else rows.assign(causes=[[]] * len(rows))
 
 
 def page(portfolio: Portfolio) -> dict[str, Any]:
@@ -226,9 +213,8 @@ def page(portfolio: Portfolio) -> dict[str, Any]:
     return {
         "as_of": portfolio.as_of, "cards": cards,
         "fields": sorted({e.field for e in entries}),
-        "verdicts": [(slug(v), v) for v in [*VERDICTS, *_other_verdicts(entries)]],
+        "verdicts": [(slug(v), v) for v in VERDICTS],
         "by_level": by_level(entries), "by_field": by_field(entries),
         "unsettled": unsettled(entries), "without_results": portfolio.without_results,
         "orphans": portfolio.orphans, "zotero": view,
-        "colours": {slug(v): c for v, c in VERDICT_COLOURS.items()},
     }
