@@ -91,7 +91,7 @@ messages:
   subject: Folds of Table 1
   summary: We asked which folds Table 1 used.
   questions:
-  - {id: q1, text: Which folds does Table 1 use?, claims: [C1]}
+  - {id: q1, text: "Which folds does Table 1 use?", claims: [C1]}
 """
 
 
