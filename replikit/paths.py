@@ -22,6 +22,10 @@ ARTIFACTS_LOCK = "artifacts.lock"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
+#: The reading group's portfolio site over every study (``replikit site``).
+SITE = REPORTS / "site"
+
+
 def study_dir(study: str) -> Path:
     return STUDIES / study
 

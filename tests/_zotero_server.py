@@ -5,6 +5,9 @@ requests, file uploads), it keeps one library in memory and serves what replikit
 
 - ``GET <lib>/items/<key>`` (JSON, or ``format=bibtex``), ``GET <lib>/items?q=&qmode=``,
   ``GET <lib>/items/<key>/children``, ``GET /items/new?itemType=...``, ``GET /itemFields``;
+- ``GET <lib>/collections`` and ``GET <lib>/collections/<key>/items/top``, a page of
+  ``limit`` (at most ``max_page``, 100 as on the real API) from ``start``, with a
+  ``Link: <...>; rel="next"`` header while more remain;
 - ``POST <lib>/items`` (create, with ``Zotero-Write-Token``), ``PATCH <lib>/items/<key>``
   (with ``If-Unmodified-Since-Version``);
 - the upload handshake: ``POST <lib>/items/<key>/file`` to authorise (``md5``, ``filename``,
@@ -28,7 +31,7 @@ import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 KEY_ALPHABET = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
 ITEM_FIELDS = ["title", "abstractNote", "publicationTitle", "volume", "issue", "pages",
@@ -58,6 +61,8 @@ class ZoteroLibrary:
         self.api_key = api_key
         self.version = 1
         self.items: dict[str, dict[str, Any]] = {}
+        self.collections: dict[str, dict[str, Any]] = {}
+        self.max_page = 100
         self.files: dict[str, bytes] = {}
         self.pending: dict[str, dict[str, Any]] = {}   # uploadKey -> what was authorised
         self.uploaded: dict[str, bytes] = {}           # storage key -> bytes received
@@ -76,6 +81,14 @@ class ZoteroLibrary:
         self.items[key] = {"key": key, "version": self.version,
                            "data": {"key": key, "version": self.version, "tags": [],
                                     "collections": [], "relations": {}, **data}}
+        return key
+
+    def add_collection(self, name: str, key: str | None = None) -> str:
+        key = key or new_key()
+        self.version += 1
+        self.collections[key] = {"key": key, "version": self.version, "data": {
+            "key": key, "version": self.version, "name": name, "parentCollection": False,
+            "relations": {}}}
         return key
 
     def children(self, key: str) -> list[dict[str, Any]]:
@@ -174,6 +187,10 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path
         if path in ("/items/new", "/itemFields"):
             return self._templates(path, query)
+        if path.startswith(self.lib.prefix + "/collections"):
+            with self.lib.lock:
+                return self._collections(path[len(self.lib.prefix):].strip("/").split("/"),
+                                         query)
         if not path.startswith(self.lib.prefix + "/items"):
             return self._send(404, "Not found", "text/plain")
         parts = path[len(self.lib.prefix):].strip("/").split("/")  # items[/KEY[/children]]
@@ -238,6 +255,29 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, "Not found", "text/plain")
         kids = [self.lib.envelope(i) for i in self.lib.children(key)]
         return self._send(200, kids, headers={"Total-Results": str(len(kids))})
+
+    def _collections(self, parts: list[str], query: dict[str, str]) -> None:
+        """``collections`` or ``collections/<KEY>/items/top``, one page at a time."""
+        if self.command != "GET" or len(parts) not in (1, 4) or parts[2:] not in (
+                [], ["items", "top"]):
+            return self._send(405, "Method not allowed", "text/plain")
+        if len(parts) == 1:
+            found = [{**c, "library": {}, "links": {}, "meta": {"numCollections": 0}}
+                     for c in self.lib.collections.values()]
+        elif parts[1] not in self.lib.collections:
+            return self._send(404, "Collection not found", "text/plain")
+        else:
+            found = [self.lib.envelope(i) for i in self.lib.items.values()
+                     if parts[1] in i["data"].get("collections", [])
+                     and not i["data"].get("parentItem")]
+        start = int(query.get("start", 0))
+        limit = min(int(query.get("limit", 25)), self.lib.max_page)
+        headers = {"Total-Results": str(len(found))}
+        if start + limit < len(found):
+            following = {**query, "start": str(start + limit), "limit": str(limit)}
+            link = f"{self.server.url}{urlparse(self.path).path}?{urlencode(following)}"
+            headers["Link"] = f'<{link}>; rel="next"'
+        return self._send(200, found[start:start + limit], headers=headers)
 
     # -- writes
     def _create(self) -> None:

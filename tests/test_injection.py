@@ -4,18 +4,28 @@ The paper's title, venue and claim text (which ``replikit zotero pull`` may fill
 remote library) and a contact summary carry HTML, a backslash, ``$``, braces, ``#`` and a
 newline with an e-mail header. The report goes through the real pandoc render (HTML,
 Typst PDF, LaTeX), the MLRC draft through pandoc's LaTeX writer, the letter into an
-``.eml``; each must show the text, never execute or break on it.
+``.eml``, the portfolio site into its HTML pages (also with random titles and fields);
+each must show the text, never execute or break on it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
+import functools
+import html
 import os
+from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 from _report_helpers import RULES, build_results, study_dict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from replikit.publish.exports import communication_markdown
 from replikit.publish.letter import write_letter
@@ -102,3 +112,80 @@ def test_letter_headers_stay_one_line_each(outputs):
     message = email.message_from_bytes(outputs["eml"].read_bytes(), policy=email.policy.SMTP)
     assert message["Bcc"] is None
     assert "\n" not in message["Subject"] and HTML in message["Subject"]
+
+
+# --------------------------------------------------------------------------- the site
+SITE_FIELDS = {"title": TITLE, "venue": f"Venue {HTML}", "field": f"field {HTML}",
+               "authors": [f"A. {HTML}"]}
+
+
+@pytest.fixture(scope="module")
+def site_root(tmp_path_factory):
+    """The fake study's results, a manifest with markup in every free-text field, a
+    ``javascript:`` link, and markup in a ledger reason and an artifact record."""
+    root = tmp_path_factory.mktemp("inject-site")
+    results = build_results(root, 1)["results"]
+    data = study_dict(1)
+    data["paper"].update(SITE_FIELDS, url="javascript:alert(1)")
+    data["summary"] = SUMMARY
+    folder = root / "studies" / "fakestudy"
+    folder.mkdir(parents=True)
+    (folder / "study.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    (folder / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
+    ledger = pd.read_csv(results / "claims.csv")
+    ledger.loc[0, ["verdict", "reason"]] = ["not run", f"broke on {HTML}"]
+    ledger.to_csv(results / "claims.csv", index=False)
+    record = results / "artifacts" / "ml-1m.json"
+    record.write_text(record.read_text().replace("no source reachable offline", HTML))
+    return root
+
+
+def test_site_shows_the_markup_as_text(site_root):
+    from replikit.publish.site import build_site
+
+    _, written = build_site(site_root, today=WHEN.date)
+    pages = {p.name: p.read_text(encoding="utf-8") for p in written}
+    for name, page in pages.items():
+        assert "<img src=x" not in page and "javascript:" not in page, name
+    study = pages["fakestudy.html"]
+    for text in (TITLE, "Venue " + HTML, "field " + HTML, "A. " + HTML, SUMMARY,
+                 f"broke on {HTML}"):
+        assert html.escape(text, quote=False) in study, text
+    assert html.escape(HTML, quote=False) in pages["index.html"]
+    assert f"<code>ml-1m</code>: {html.escape(HTML, quote=False)}" in study
+
+
+def _tags(page: str) -> list[str]:
+    found: list[str] = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: found.append(tag)
+    parser.feed(page)
+    return found
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(min_size=1, max_size=40),
+       field=st.text(min_size=2, max_size=30).filter(lambda t: "\n" not in t))
+def test_site_markup_does_not_change_with_the_text(site_root, tmp_path_factory, title, field):
+    """Whatever a title or field holds, the pages have the same elements and show it."""
+    from replikit.publish.site import write_site
+
+    portfolio = _site_portfolio(site_root)
+    entry = portfolio.entries[0]
+    paper = entry.study.paper.model_copy(update={"title": title, "field": field})
+    study = entry.study.model_copy(update={"paper": paper})
+    changed = dataclasses.replace(portfolio, entries=[dataclasses.replace(entry, study=study)])
+    out = tmp_path_factory.mktemp("fuzz-site")
+    baseline = {p.name: _tags(p.read_text()) for p in write_site(portfolio, out / "a")}
+    for page in write_site(changed, out / "b"):
+        text = page.read_bytes().decode("utf-8")  # read_text would turn a "\r\n" into "\n"
+        assert _tags(text) == baseline[page.name], page.name
+        assert str(escape(title)) in text and str(escape(field)) in text
+
+
+@functools.cache
+def _site_portfolio(root):
+    from replikit.publish.site import gather
+
+    return gather(root, today=WHEN.date)

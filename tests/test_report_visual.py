@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _browser import chromium as _chromium
 from _report_helpers import RULES, build_results
 from PIL import Image
 
@@ -33,7 +34,6 @@ from replikit.publish.report import write_report_from_results
 
 pytestmark = pytest.mark.slow  # rendering and two browser runs take about 15 s
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFTOPPM = shutil.which("pdftoppm")
 WIDTH = 1280
 PROBE = """
@@ -90,20 +90,6 @@ def rendered(tmp_path_factory):
         patch.setenv("PATH", _path_without_quarto())
         outputs = render(qmd, ("html", "pdf"))
     return {"root": root, "ledger": results["ledger"], **outputs}
-
-
-def _chromium(root: Path, page: Path, *args: str) -> subprocess.CompletedProcess:
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    profile = root / f"chromium-profile-{len(list(root.glob('chromium-profile-*')))}"
-    command = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-               "--hide-scrollbars", f"--user-data-dir={profile}",
-               "--virtual-time-budget=10000", *args, page.resolve().as_uri()]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
 
 
 @pytest.fixture(scope="module")

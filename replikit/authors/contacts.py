@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -99,6 +100,36 @@ def response_times(contacts: Contacts) -> list[tuple[Message, Message, int]]:
         if reply is not None:
             timed.append((message, reply, (reply.date - message.date).days))
     return timed
+
+
+@dataclass(frozen=True)
+class ContactState:
+    """Where a study stands with the authors, in one word and a few numbers.
+
+    ``state`` is ``"none"`` (nothing sent yet), ``"awaiting"`` (a message of ours is
+    unanswered; ``days`` since the oldest such message, ``overdue`` past the log's window)
+    or ``"answered"`` (every message of ours has a reply).
+    """
+
+    state: Literal["none", "awaiting", "answered"]
+    days: int | None
+    overdue: bool
+    open_questions: int
+    last_message: dt.date | None
+
+
+def contact_state(contacts: Contacts | None, today: dt.date) -> ContactState:
+    """The state of a study's exchange with its authors as of ``today`` (None: no log)."""
+    if contacts is None or not any(m.direction == "sent" for m in contacts.messages):
+        last = max((m.date for m in contacts.messages), default=None) if contacts else None
+        return ContactState("none", None, False, 0, last)
+    waiting = [e for e in owed_replies(contacts, today) if e["owed_by"] == "authors"]
+    last = max(m.date for m in contacts.messages)
+    still_open = len(open_questions(contacts))
+    if waiting:
+        return ContactState("awaiting", max(e["days"] for e in waiting),
+                            any(e["overdue"] for e in waiting), still_open, last)
+    return ContactState("answered", None, False, still_open, last)
 
 
 # --------------------------------------------------------------------------- editing

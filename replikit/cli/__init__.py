@@ -1,7 +1,7 @@
 """The ``replikit`` command line: study housekeeping around the Snakemake workflow.
 
 One module per command group (``study``, ``fetch``, ``status``, ``extract``, ``audit``,
-``contacts``, ``letter``, ``zotero``); each command is a small function
+``contacts``, ``letter``, ``zotero``, ``site``); each command is a small function
 ``cmd_<name>(args) -> int`` that calls the domain modules, and each group adds its
 commands with ``add_commands(subparsers)``. Domain modules build no parser and import
 nothing from here.
@@ -14,10 +14,10 @@ import os
 import sys
 
 from replikit import __version__
-from replikit.cli import audit, contacts, extract, fetch, letter, status, study, zotero
+from replikit.cli import audit, contacts, extract, fetch, letter, site, status, study, zotero
 from replikit.errors import ReplikitError
 
-GROUPS = (study, fetch, status, extract, audit, contacts, letter, zotero)
+GROUPS = (study, fetch, status, extract, audit, contacts, letter, zotero, site)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,3 +66,8 @@ def lock_entry(record: dict[str, Any]) -> dict[str, Any]:
         dist = record["distribution"]
         return {"distributions": {dist["file"]: dist["sha256"]}}
     return {"sha256": record["sha256"]} if record["sha256"] else {}
+
+
+def unavailable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fetch records of artifacts that could not be had (status other than ``"ok"``)."""
+    return [record for record in records if record.get("status") != "ok"]

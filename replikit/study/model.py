@@ -44,6 +44,10 @@ class Paper(Strict):
     arxiv: str | None = Field(None, description="arXiv identifier, e.g. '1904.06690'")
     url: str | None = None
     zotero: str | None = Field(None, description="Zotero item key of the paper")
+    field: str | None = Field(
+        None, min_length=2, max_length=60, pattern=r"^[^\n]+$",
+        description="The paper's research field, e.g. 'recommender systems'; the portfolio "
+        "site groups and filters studies by it (default: 'unfiled')")
     claims_source: str | None = Field(
         None, description="Where the claims were read (table, README section, commit)"
     )

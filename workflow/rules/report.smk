@@ -114,3 +114,22 @@ rule write_mlrc_draft:
         "logs/{study}/mlrc_draft.log",
     script:
         "../scripts/write_mlrc.py"
+
+
+rule site:
+    """The reading group's portfolio over every study with results: snakemake site."""
+    input:
+        ledgers=expand(
+            "results/{study}/claims.csv",
+            study=glob_wildcards("results/{study,[^/.][^/]*}/claims.csv").study,
+        ),
+    output:
+        site=directory("reports/site"),
+    params:
+        report_date=get_report_date,
+    conda:
+        "../../envs/replikit.yaml"
+    log:
+        "logs/site.log",
+    script:
+        "../scripts/build_site.py"
