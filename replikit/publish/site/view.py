@@ -195,7 +195,7 @@ def unsettled(entries: list[Entry]) -> list[dict[str, Any]]:
             for position, (claim, level) in enumerate(zip(chosen["claim_id"],
                                                           chosen["level"], strict=True)):
                 # The report's words for each cause, asked of one check at a time.
-                for cause, _ in not_run_causes(chosen.iloc[[position]]):
+                for cause, _count, _claims in not_run_causes(chosen.iloc[[position]]):
                     groups.setdefault(cause, []).append(f"{claim} ({level})")
             rows += [{"study": entry.name, "verdict": verdict, "slug": slug(verdict),
                       "cause": cause, "checks": checks}
