@@ -57,12 +57,9 @@ def apply_verdict(row: dict[str, Any], verdict: Verdict) -> None:
 def missing_note(runs: Runs) -> str:
     return f"; not used: {runs.reason()}" if runs.missing else ""
 
-def is_time(claim: Claim) -> bool:
-    return claim.kind == "time" or "time" in claim.metric
-
 def load_note(claim: Claim, *runs: Runs) -> str:
-    """Times taken on a loaded machine are unreliable: say so, with the runs' reasons."""
-    if not is_time(claim):
+    """Times taken while others used the machine are unreliable: say so, and by how much."""
+    if not claim.is_timing:
         return ""
     reasons = [str((r.get("load") or {}).get("reason")) for each in runs
                for r in each.ok.values() if (r.get("load") or {}).get("unreliable")]

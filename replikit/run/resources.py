@@ -17,7 +17,11 @@ workflow config key ``slurm`` (belongs to the site, e.g. ``profiles/slurm/site.y
 Snakemake names the result: ``gpu`` (the plugin turns it into ``--gpus=N``), ``mem_mb``
 (``--mem``), ``runtime`` (``-t``, minutes), ``slurm_partition`` (``-p``) and
 ``slurm_extra`` (appended to ``sbatch``). Threads stay Snakemake's ``threads:``, which the
-plugin passes as ``--cpus-per-task``. A resource callable must always return a value, so a
+plugin passes as ``--cpus-per-task``. A *timed* experiment (:mod:`replikit.run.timing`) runs
+alone: on one machine its job takes every core Snakemake has (:func:`rule_threads`), so the
+scheduler starts no other job beside it; on SLURM it asks for an exclusive node
+(``--exclusive`` in ``slurm_extra``), and its ``runtime`` covers the warm-up and every repeat.
+A resource callable must always return a value, so a
 need the manifest leaves open gets a light default (:data:`RUN_DEFAULTS`), and an unset
 partition is the empty string, which the plugin leaves out of ``sbatch`` (the cluster's
 default partition is used).
@@ -31,10 +35,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from replikit.errors import ReplikitError
+from replikit.run.timing import timing_plan
 from replikit.study import Experiment, Study
 
 #: What a run gets when its experiment states nothing: one CPU-sized job (2 GiB, 1 hour).
 RUN_DEFAULTS: dict[str, int] = {"mem_mb": 2048, "runtime": 60}
+
+#: What a timed run asks of SLURM: a node no other job shares.
+EXCLUSIVE = "--exclusive"
 
 #: The resource names :func:`rule_resources` returns, in the order rules list them.
 RESOURCE_KEYS = ("gpu", "mem_mb", "runtime", "slurm_partition", "slurm_extra")
@@ -139,18 +147,28 @@ def rule_resources(
     gpus = gpus_needed(study, experiment)
     partition = (site.gpu_partition if gpus else None) or site.partition
     extra = (site.gpu_extra if gpus else None) or site.extra
+    plan = timing_plan(study, experiment_name)
+    if plan.alone:  # a timed run shares its node with no other job, for all its calls
+        extra = f"{extra or ''} {EXCLUSIVE}".strip()
     return {
         "gpu": gpus,
         "mem_mb": needs.mem_mb or RUN_DEFAULTS["mem_mb"],
-        "runtime": needs.runtime or RUN_DEFAULTS["runtime"],
+        "runtime": (needs.runtime or RUN_DEFAULTS["runtime"]) * (plan.warmup + plan.repeats),
         "slurm_partition": partition or "",
         "slurm_extra": extra or "",
     }
 
 
-def rule_threads(study: Study, experiment_name: str) -> int:
-    """Threads (CPU cores) of one run; the SLURM plugin requests them per task."""
-    return _experiment(study, experiment_name).resources.threads
+def rule_threads(study: Study, experiment_name: str, cores: int | None = None) -> int:
+    """Threads (CPU cores) of one run; the SLURM plugin requests them per task.
+
+    A timed run on one machine takes all ``cores`` (Snakemake's ``--cores``), so that the
+    scheduler runs nothing beside it; pass ``None`` where jobs get nodes of their own.
+    """
+    declared = _experiment(study, experiment_name).resources.threads
+    if cores and timing_plan(study, experiment_name).alone:
+        return max(declared, cores)
+    return declared
 
 
 def resource_getter(
