@@ -177,3 +177,26 @@ def test_records_without_repeats_keep_the_value_rules():
     runs = [record("a", [4.0]), record("b", [1.0]), record("c", [1.0]), record("d", [1.0])]
     row = build_ledger(study(), runs, hardware_comparable=False).iloc[0]
     assert row["sample"] != "repeats" and "a single run (n = 1)" in row["reason"]
+
+
+def test_the_report_says_how_each_time_was_taken():
+    from replikit.publish.report.time import taken_statement, taken_table
+
+    alone = {"experiment": "a", "seed": 0, "status": "ok",
+             "timing": {"alone": True, "warmup": 1, "identical": True, "repeats": [
+                 {"metrics": {"time_s": t}, "others_cpus": o}
+                 for t, o in ((2.0, 0.0), (2.4, 1.3), (2.1, 0.1))]},
+             "load": {"reason": "processes not of this workflow used 0.5 CPUs"}}
+    shared = {"experiment": "c", "seed": 0, "status": "ok",
+              "timing": {"alone": False, "warmup": 0, "identical": True,
+                         "repeats": [{"metrics": {"time_s": 1.0}}]}, "load": {}}
+    table = taken_table([alone, shared], {"a"})
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row["taken"], row["repeats"], row["time (s)"]) == ("alone", "3 after 1 warm-up",
+                                                               "2.0–2.4")
+    assert row["other load (CPUs)"] == "1.30" and "0.5 CPUs" in row["disturbed"]
+    assert taken_statement(table) == (
+        "Of 1 timed runs, 1 ran alone (no other job of the workflow beside them), each timed "
+        "over the repeats shown in the claims detail; 1 were disturbed by processes not of "
+        "this workflow.")
