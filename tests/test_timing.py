@@ -107,11 +107,20 @@ def test_this_process_and_its_children_are_ours_not_load():
         after = load.snapshot()
         ours = load.our_pids()
         assert {os.getpid(), child.pid} <= ours
-        assert load.cpu_between(before, after, set())[child.pid] >= 0.3  # seen as CPU use
-        assert child.pid not in load.cpu_between(before, after, ours)   # but not as load
+        assert load.cpu_between(before.procs, after.procs)[child.pid] >= 0.3  # CPU use seen
+        assert child.pid not in load.cpu_between(before.procs, after.procs, ours)  # not load
     finally:
         child.kill()
         child.wait()
+
+
+def test_others_are_the_machines_busy_time_less_ours():
+    before = load.Snapshot({1: (0.0, 5.0, "ours"), 2: (0.0, 1.0, "other")}, busy_s=100.0)
+    after = load.Snapshot({1: (0.0, 8.0, "ours"), 2: (0.0, 2.0, "other")}, busy_s=106.0)
+    # 6 busy seconds: 3 ours (alive), 0.5 ours that ended (a child), so 2.5 others' (1 of
+    # them from a process we can see, 1.5 from ones that came and went or we cannot see).
+    assert load.others_cpu_s(before, after, {1}, ours_gone_s=0.5) == pytest.approx(2.5)
+    assert load.others_cpu_s(before, after, {1, 2}, ours_gone_s=9.0) == 0.0
 
 
 def test_cpu_between_skips_excluded_and_counts_new_processes_whole():

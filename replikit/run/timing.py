@@ -151,7 +151,7 @@ def run_timed(call: Callable[[], Any], plan: TimingPlan, *, reseed: Callable[[],
             window.mark()
         result, measured = _one_call(call, limit_s)
         if index >= plan.warmup:
-            window.mark()
+            window.mark(ours_gone_s=measured["children_cpu_s"])
             repeats.append(measured)
         if first is None:
             first = result
