@@ -86,6 +86,7 @@ def test_a_warm_up_then_every_repeat_is_recorded():
         float(np.median([r["wall_s"] for r in repeats])))
     assert timed.timing["identical"] is True and timed.timing["differs"] == []
     assert timed.timing["started_at"] <= timed.timing["finished_at"]
+    assert timed.load["run_cpu_share"] >= 0 and "others_cpus" in timed.load
 
 
 def test_repeats_that_compute_different_numbers_say_so():

@@ -160,6 +160,12 @@ def run_timed(call: Callable[[], Any], plan: TimingPlan, *, reseed: Callable[[],
     load = window.record(cpus_used)
     for measured, others in zip(repeats, load.pop("others_cpus_per_span"), strict=True):
         measured["others_cpus"] = others
+    # What the run got of the CPUs it uses: for a CPU-bound run, how much others slowed it.
+    load["run_cpu_share"] = round(sum(r["cpu_s"] + r["children_cpu_s"] for r in repeats) / max(
+        sum(r["wall_s"] for r in repeats) * cpus_used, 1e-9), 3)
+    if load["unreliable"]:
+        load["reason"] += (f"; the run got {load['run_cpu_share']:.0%} of the CPU time its "
+                           f"{cpus_used} CPU(s) could give")
     medians = {k: statistics.median(r["metrics"][k] for r in repeats)
                for k in repeats[0]["metrics"] if all(k in r["metrics"] for r in repeats)}
     timing = {"alone": plan.alone, "warmup": plan.warmup, "repeats": repeats,
