@@ -30,7 +30,7 @@ from scipy import stats as sps
 from replikit.evaluate.rows import UNRELIABLE, apply_verdict, under_load
 from replikit.evaluate.samples import Runs
 from replikit.evaluate.verdicts import DEFAULT_ALPHA, Band, Verdict, not_comparable
-from replikit.numbers import fmt_number, fmt_p
+from replikit.numbers import fmt_number, fmt_p, fmt_share
 from replikit.vocabulary import INCONCLUSIVE, NOT_REPRODUCED, PARTIAL, REPRODUCED
 
 MIN_REPEATS = 2          # fewer repeats than this are a single measurement: the value rules
@@ -84,7 +84,7 @@ def _decide(value: float, boot: np.ndarray, band: Band, alpha: float, what: str,
             spread: str) -> tuple[Verdict, float, float]:
     eq_low, eq_high = np.quantile(boot, [alpha, 1 - alpha])
     ci_low, ci_high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-    level = f"{100 * (1 - 2 * alpha):g} %"
+    level = fmt_share(1 - 2 * alpha)
     head = f"{what} {_fmt(value)} ({spread})"
     if band.contains(eq_low) and band.contains(eq_high):
         return (Verdict(REPRODUCED, f"{head} lies within {band.describe()}, and so does its "
@@ -92,7 +92,7 @@ def _decide(value: float, boot: np.ndarray, band: Band, alpha: float, what: str,
                         rule="repeats", test=TEST), ci_low, ci_high)
     if ci_low > band.high or ci_high < band.low:
         side = "above" if ci_low > band.high else "below"
-        return (Verdict(NOT_REPRODUCED, f"{head}: its {100 * (1 - alpha):g} % bootstrap "
+        return (Verdict(NOT_REPRODUCED, f"{head}: its {fmt_share(1 - alpha)} bootstrap "
                         f"interval [{_fmt(ci_low)}, {_fmt(ci_high)}] lies entirely {side} the "
                         f"band {band.describe()}", rule="repeats", test=TEST), ci_low, ci_high)
     interval = f"{level} bootstrap interval [{_fmt(eq_low)}, {_fmt(eq_high)}]"
