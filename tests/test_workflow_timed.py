@@ -22,12 +22,13 @@ pytestmark = pytest.mark.slow  # one Snakemake run of four jobs, about half a mi
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = """\
+import os
 import time
 
 
 def nap(ctx):
     time.sleep(ctx.params["nap"])
-    return {"metrics": {"score": 1.0}}
+    return {"metrics": {"score": 1.0}, "extra": {"omp": os.environ.get("OMP_NUM_THREADS")}}
 """
 STUDY = """\
 schema_version: 1
@@ -103,5 +104,7 @@ def test_timed_records_keep_every_repeat_after_one_warm_up(records):
     assert len(timing["repeats"]) == 2
     assert all(r["wall_s"] >= 0.4 and r["metrics"]["time_s"] == r["wall_s"]
                for r in timing["repeats"])
+    # The job held both cores; the run computed with its declared one thread.
+    assert records["slow"]["extra"]["omp"] == "1"
     plain = records["plain-a"]["timing"]
     assert plain["alone"] is False and plain["warmup"] == 0 and len(plain["repeats"]) == 1

@@ -29,7 +29,8 @@ default partition is used).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -169,6 +170,26 @@ def rule_threads(study: Study, experiment_name: str, cores: int | None = None) -
     if cores and timing_plan(study, experiment_name).alone:
         return max(declared, cores)
     return declared
+
+
+#: The variables through which Snakemake gives a job's threads to the numeric libraries.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def pin_library_threads(study: Study, experiment_name: str,
+                        environ: MutableMapping[str, str] | None = None) -> None:
+    """Give the numeric libraries the experiment's declared threads, not the job's.
+
+    A timed job holds every core so that it runs alone (:func:`rule_threads`), and Snakemake
+    hands a job's threads to OpenMP and BLAS through the environment; the run itself must
+    still compute with its declared threads, or its numbers and times would change. Call it
+    before the runner imports those libraries.
+    """
+    environ = os.environ if environ is None else environ
+    threads = str(_experiment(study, experiment_name).resources.threads)
+    for name in THREAD_VARIABLES:
+        environ[name] = threads
 
 
 def resource_getter(
