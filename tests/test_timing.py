@@ -210,3 +210,11 @@ def test_the_report_says_how_each_time_was_taken():
         "Of 1 timed runs, 1 ran alone (no other job of the workflow beside them), each timed "
         "over the repeats shown in the claims detail; 1 were disturbed by processes not of "
         "this workflow.")
+
+
+def test_repeats_that_differ_are_named_in_the_reason():
+    runs = [record("a", [4.0, 4.1, 3.9]), record("b", [1.0, 1.01, 0.99]), record("c", [1.0]),
+            record("d", [1.0])]
+    runs[1]["timing"].update(identical=False, differs=["metrics.rmse"])
+    row = build_ledger(study(), runs, hardware_comparable=False).iloc[0]
+    assert "the repeats of 1 run(s) computed different numbers (metrics.rmse)" in row["reason"]

@@ -35,6 +35,7 @@ from replikit.evaluate.rows import (
     load_note,
     missing_note,
     number_columns,
+    repeats_note,
 )
 from replikit.evaluate.samples import (
     Runs,
@@ -101,7 +102,8 @@ def _value_row(study: Study, claim: Claim, level: str, check: LevelCheck, runs: 
             info = info or ("measured on hardware that does not match the paper's declared "
                             f"hardware ({hardware_note or 'see the environment record'})")
         finish_repeats(row, judge_time_repeats(repeats, band, alpha=alpha), band.reported,
-                       info, missing_note(runs) + load_note(claim, runs))
+                       info, missing_note(runs) + load_note(claim, runs)
+                       + repeats_note(claim, runs))
         row["seeds"] = sorted(runs.ok)
         return row
     sample = sample_of(runs, claim.metric, folds_as_sample=False)
@@ -223,7 +225,8 @@ def _timed_relation_row(study: Study, claim: Claim, check: LevelCheck, row: dict
                                  higher_is_better=claim.higher_is_better, alpha=alpha)
     missing = "".join(f"; not used: {r.reason()}" for r in (runs_a, runs_b) if r.missing)
     finish_repeats(row, judged, band.reported, information(study, claim, check),
-                   missing + load_note(claim, runs_a, runs_b))
+                   missing + load_note(claim, runs_a, runs_b)
+                   + repeats_note(claim, runs_a, runs_b))
     row.update(seeds=sorted(set(runs_a.ok) & set(runs_b.ok)),
                mean_a=float(np.mean(a_values)), mean_b=float(np.mean(b_values)))
     return row

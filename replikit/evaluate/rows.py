@@ -68,6 +68,18 @@ def load_note(claim: Claim, *runs: Runs) -> str:
     return (f"; {UNRELIABLE}: {len(reasons)} run(s) timed on a loaded machine "
             f"({reasons[0]})")
 
+def repeats_note(claim: Claim, *runs: Runs) -> str:
+    """Timed repeats that computed different numbers are not one run timed again: say so."""
+    if not claim.is_timing:
+        return ""
+    differ = [r for each in runs for r in each.ok.values()
+              if (r.get("timing") or {}).get("identical") is False]
+    if not differ:
+        return ""
+    keys = ", ".join(differ[0]["timing"].get("differs") or ["?"])
+    return (f"; the repeats of {len(differ)} run(s) computed different numbers ({keys}): "
+            "the runner draws randomness from somewhere the seed does not control")
+
 def information(study: Study, claim: Claim, check: LevelCheck) -> str:
     """Why a level's number is information only ('' when it is judged)."""
     if check.expected is not None:
