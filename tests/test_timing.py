@@ -218,3 +218,17 @@ def test_repeats_that_differ_are_named_in_the_reason():
     runs[1]["timing"].update(identical=False, differs=["metrics.rmse"])
     row = build_ledger(study(), runs, hardware_comparable=False).iloc[0]
     assert "the repeats of 1 run(s) computed different numbers (metrics.rmse)" in row["reason"]
+
+
+def test_a_timed_run_asks_for_the_whole_machine_or_an_exclusive_node():
+    from replikit.run.resources import SlurmSite, pin_library_threads, rule_resources, rule_threads
+
+    site = SlurmSite(extra="--qos=normal")
+    timed, plain = rule_resources(study(), "a", site), rule_resources(study(), "c", site)
+    assert timed["slurm_extra"] == "--qos=normal --exclusive" and timed["runtime"] == 6 * 60
+    assert plain["slurm_extra"] == "--qos=normal" and plain["runtime"] == 60
+    assert rule_threads(study(), "a", 8) == 8 and rule_threads(study(), "c", 8) == 1
+    assert rule_threads(study(), "a", None) == 1   # on a cluster: its declared threads
+    environ = {"OMP_NUM_THREADS": "8"}
+    pin_library_threads(study(), "a", environ)
+    assert environ["OMP_NUM_THREADS"] == "1" and environ["MKL_NUM_THREADS"] == "1"
