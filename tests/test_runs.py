@@ -150,18 +150,22 @@ def test_the_record_says_what_the_seed_controlled_and_how_loaded_the_machine_was
     assert set(seeding["drawn_from"]) == {"random", "numpy"}
     load = record["load"]
     assert len(load["load_average"]) == 3 and load["cpus"] >= 1 and load["cpus_used"] == 1
+    assert load["others_cpus"] >= 0
     assert isinstance(load["unreliable"], bool)
     assert bool(load["reason"]) is load["unreliable"]
 
 
-@pytest.mark.parametrize("load, cpus, used, busy, unreliable", [
-    (0.5, 4, 1, [], False),
-    (5.0, 4, 1, [], True),                                         # oversubscribed
-    (1.0, 2, 1, [{"cpu_percent": 180.0}], True),                   # others took both CPUs
-    (1.0, 4, 1, [{"cpu_percent": 100.0}], False),                  # one other, room left
+@pytest.mark.parametrize("others, cpus, used, unreliable", [
+    (0.05, 4, 1, False),
+    (1.9, 2, 1, True),                 # others took both CPUs while the run needed one
+    (1.0, 4, 1, False),                # one other, room left
+    (0.5, 2, 2, True),                 # the run took both CPUs: anything more competes
+    (0.05, 2, 2, False),               # daemons and the sampling itself are no load
 ])
-def test_load_judgement(load, cpus, used, busy, unreliable):
+def test_load_judgement_counts_only_processes_not_ours(others, cpus, used, unreliable):
     from replikit.run.load import judge_load
 
-    flag, reason = judge_load(load, cpus, used, busy)
+    flag, reason = judge_load(others, cpus, used)
     assert flag is unreliable and bool(reason) is unreliable
+    if unreliable:
+        assert f"{others:.1f} CPUs" in reason

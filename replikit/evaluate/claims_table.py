@@ -63,6 +63,9 @@ COLUMNS: dict[str, str] = {
     "claim_text": "string",
     "source": "string",
     "causes": "object",              # why declared seeds did not run: [{kind, name, detail}]
+    "median": "float64",             # timings judged over repeats: median (ratio of medians)
+    "spread_low": "float64",         # and the repeats' min–max spread
+    "spread_high": "float64",
 }
 #: The columns every reader may rely on: what a report shows (the others may be absent in
 #: a hand-written ledger and are then read as empty).

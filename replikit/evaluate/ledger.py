@@ -35,6 +35,7 @@ from replikit.evaluate.rows import (
     load_note,
     missing_note,
     number_columns,
+    repeats_note,
 )
 from replikit.evaluate.samples import (
     Runs,
@@ -46,6 +47,12 @@ from replikit.evaluate.samples import (
     unit_word,
 )
 from replikit.evaluate.stats import holm
+from replikit.evaluate.timings import (
+    finish_repeats,
+    judge_ratio_repeats,
+    judge_time_repeats,
+    repeat_values,
+)
 from replikit.evaluate.verdicts import (
     DEFAULT_ALPHA,
     DEFAULT_POWER,
@@ -87,9 +94,20 @@ def _value_row(study: Study, claim: Claim, level: str, check: LevelCheck, runs: 
     if not runs.ok:
         apply_verdict(row, not_run(runs.reason()))
         return row
+    band = level_band(claim, check)
+    repeats = repeat_values(runs, claim.metric) if claim.is_timing else None
+    if repeats is not None:
+        info = information(study, claim, check)
+        if claim.kind == "time" and not comparable:
+            info = info or ("measured on hardware that does not match the paper's declared "
+                            f"hardware ({hardware_note or 'see the environment record'})")
+        finish_repeats(row, judge_time_repeats(repeats, band, alpha=alpha), band.reported,
+                       info, missing_note(runs) + load_note(claim, runs)
+                       + repeats_note(claim, runs))
+        row["seeds"] = sorted(runs.ok)
+        return row
     sample = sample_of(runs, claim.metric, folds_as_sample=False)
     values = list(sample.values.values())
-    band = level_band(claim, check)
     unit = unit_word(sample.unit)
     if claim.kind == "time":
         judged = judge_time(values, band, comparable=comparable, hardware_note=hardware_note,
@@ -170,8 +188,12 @@ def _measured_relation_row(study: Study, claim: Claim, level: str, check: LevelC
     if none:
         apply_verdict(row, not_run(none))
         return row
-    a_values, b_values, unit, seeds, notes = paired_samples(runs_a, runs_b, claim.metric)
     band = level_band(claim, check)
+    if claim.kind != "equivalence" and claim.is_timing:
+        timed = _timed_relation_row(study, claim, check, row, runs_a, runs_b, band, alpha)
+        if timed is not None:
+            return timed
+    a_values, b_values, unit, seeds, notes = paired_samples(runs_a, runs_b, claim.metric)
     common = dict(a=a, b=b, alpha=alpha, power=power, unit=unit_word(unit))
     if claim.kind == "equivalence":
         judged = judge_equivalence(a_values, b_values, claim.margin, **common)
@@ -187,6 +209,26 @@ def _measured_relation_row(study: Study, claim: Claim, level: str, check: LevelC
     extra = "".join(f"; {n}" for n in notes) + missing + load_note(claim, runs_a, runs_b)
     info = "" if claim.kind == "equivalence" else information(study, claim, check)
     finish(row, judged, info, band.reported, extra)
+    return row
+
+
+def _timed_relation_row(study: Study, claim: Claim, check: LevelCheck, row: dict[str, Any],
+                        runs_a: Runs, runs_b: Runs, band, alpha: float
+                        ) -> dict[str, Any] | None:
+    """A ratio of times judged over both sides' repeats; None when a side has none."""
+    a_values = repeat_values(runs_a, claim.metric)
+    b_values = repeat_values(runs_b, claim.metric)
+    if a_values is None or b_values is None:
+        return None
+    a, b = str(check.a), str(check.b)
+    judged = judge_ratio_repeats(a_values, b_values, band, kind=claim.kind, a=a, b=b,
+                                 higher_is_better=claim.higher_is_better, alpha=alpha)
+    missing = "".join(f"; not used: {r.reason()}" for r in (runs_a, runs_b) if r.missing)
+    finish_repeats(row, judged, band.reported, information(study, claim, check),
+                   missing + load_note(claim, runs_a, runs_b)
+                   + repeats_note(claim, runs_a, runs_b))
+    row.update(seeds=sorted(set(runs_a.ok) & set(runs_b.ok)),
+               mean_a=float(np.mean(a_values)), mean_b=float(np.mean(b_values)))
     return row
 
 

@@ -57,12 +57,9 @@ def apply_verdict(row: dict[str, Any], verdict: Verdict) -> None:
 def missing_note(runs: Runs) -> str:
     return f"; not used: {runs.reason()}" if runs.missing else ""
 
-def is_time(claim: Claim) -> bool:
-    return claim.kind == "time" or "time" in claim.metric
-
 def load_note(claim: Claim, *runs: Runs) -> str:
-    """Times taken on a loaded machine are unreliable: say so, with the runs' reasons."""
-    if not is_time(claim):
+    """Times taken while others used the machine are unreliable: say so, and by how much."""
+    if not claim.is_timing:
         return ""
     reasons = [str((r.get("load") or {}).get("reason")) for each in runs
                for r in each.ok.values() if (r.get("load") or {}).get("unreliable")]
@@ -70,6 +67,18 @@ def load_note(claim: Claim, *runs: Runs) -> str:
         return ""
     return (f"; {UNRELIABLE}: {len(reasons)} run(s) timed on a loaded machine "
             f"({reasons[0]})")
+
+def repeats_note(claim: Claim, *runs: Runs) -> str:
+    """Timed repeats that computed different numbers are not one run timed again: say so."""
+    if not claim.is_timing:
+        return ""
+    differ = [r for each in runs for r in each.ok.values()
+              if (r.get("timing") or {}).get("identical") is False]
+    if not differ:
+        return ""
+    keys = ", ".join(differ[0]["timing"].get("differs") or ["?"])
+    return (f"; the repeats of {len(differ)} run(s) computed different numbers ({keys}): "
+            "the runner draws randomness from somewhere the seed does not control")
 
 def information(study: Study, claim: Claim, check: LevelCheck) -> str:
     """Why a level's number is information only ('' when it is judged)."""

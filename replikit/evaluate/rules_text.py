@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from replikit.evaluate.verdicts import DEFAULT_ALPHA, DEFAULT_POWER
 from replikit.numbers import fmt_share
+from replikit.study.model import Timing
+
+TIMING = Timing()  # the default warm-up and repeats of a timed experiment
 
 _RULES_TEMPLATE = """\
 Every claim is judged separately at each level it declares (re-run, re-implement,
@@ -53,20 +56,32 @@ is printed with one digit more than the paper prints its value, so that half uni
 5. **Inconclusive — more seeds needed** otherwise: the mean lies outside the band but its
    CI overlaps the band. The reason gives about how many seeds would settle it.
 
-**Time claims** follow the value rules on the measured seconds (a run faster than the band
-is outside it just as a slower one is: the claim is the number) only when the hardware used
-matches the paper's declared hardware. Otherwise an absolute time is **not comparable**:
-information, not evidence, and no seed count is advised. Each run records the machine's
-load (load average, other busy processes, CPUs used). A time taken on a loaded machine (the
-1-minute load above the CPU count, or other busy processes taking the CPUs the run left
-free) is unreliable: the reason says so, and a time or ratio-of-times verdict that would be
-not reproduced or partially reproduced becomes **inconclusive**.
+**How times are taken.** An experiment that a time, ratio-of-times or throughput claim uses
+is timed: its runs run alone (no other job of the workflow beside them), and the runner is
+called untimed {warmup} time(s) (a warm-up), then timed {repeats} times (the manifest may
+declare other counts); the record keeps every repeat. Each run also records how many CPUs
+processes *not of this workflow* used while it was timed. A time taken while they used more
+CPUs than the run left free is unreliable: the reason says so and by how much, and a time or
+ratio-of-times verdict that would be not reproduced or partially reproduced becomes
+**inconclusive**.
+
+**Time claims** are judged on the median over the repeats, with their min–max spread, and a
+seeded percentile bootstrap of the median: **reproduced** when its {equivalence} interval
+lies inside the band, **not reproduced** when its {confidence} interval lies entirely
+outside, **partially reproduced** when the median lies inside but the interval does not,
+**inconclusive** otherwise. (A run faster than the band is outside it just as a slower one
+is: the claim is the number.) Runs without repeats follow the value rules on the measured
+seconds. This holds only when the hardware used matches the paper's declared hardware;
+otherwise an absolute time is **not comparable**: information, not evidence.
 
 **Ratio claims** ("a takes k times b's time") and **Improvement claims** ("a improves on b
-by r %") are judged on the per-pair ratios a/b (improvements: (a/b − 1) × 100, or
-(1 − a/b) × 100 where lower is better), paired as comparisons are, by the value rules
-against the band around the reported ratio. Both sides run on one machine, so a time ratio
-is judged whatever the hardware.
+by r %") on times are judged on the ratio of a's median to b's median over their repeats
+(improvements: (a/b − 1) × 100, or (1 − a/b) × 100 where lower is better), by the same
+bootstrap rules (a's and b's repeats resampled independently) against the band around the
+reported ratio; a Mann–Whitney U test of a's repeats against k × b's gives the p-value of a
+difference. Other ratios, and runs without repeats, are judged on the per-pair ratios a/b,
+paired as comparisons are, by the value rules. Both sides run on one machine, so a time
+ratio is judged whatever the hardware.
 
 **Equivalence claims** ("a matches b within m") state no value: they apply the value rules
 to the paired differences a − b against the band [−m, m] given by the claim's margin m (no
@@ -108,7 +123,8 @@ def render_rules(alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> 
     if not 0 < alpha < 1 or not 0 < power < 1:
         raise ValueError(f"alpha and power must lie in (0, 1), got {alpha} and {power}")
     return _RULES_TEMPLATE.format(alpha=f"{alpha:g}", confidence=fmt_share(1 - alpha),
-                                  power=fmt_share(power))
+                                  equivalence=fmt_share(1 - 2 * alpha), power=fmt_share(power),
+                                  warmup=TIMING.warmup, repeats=TIMING.repeats)
 
 
 RULES_MARKDOWN = render_rules()

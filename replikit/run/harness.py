@@ -18,9 +18,9 @@ time (its own and its child processes'), peak memory and, when the runner report
 A runner that finds it cannot run (no maintained package for a baseline, a private data
 set) raises :class:`NotRunnable` with the reason: the record says "not run" with that reason
 and the workflow goes on. The record also says what the seed controlled (``seeding``: which
-generators were seeded and which the run drew from) and how loaded the machine was while
-it ran (``load``: load average, other busy processes, CPUs; times taken on a loaded
-machine are marked unreliable).
+generators were seeded and which the run drew from), how it was timed (``timing``: alone
+or not, every repeat; :mod:`replikit.run.timing`) and how much of the machine processes not
+of this workflow took meanwhile (``load``; such times are marked unreliable).
 """
 
 from __future__ import annotations
@@ -42,16 +42,14 @@ from typing import Any
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 from replikit.run.checks import checked_result
-from replikit.run.load import machine_load
 from replikit.run.measure import (
     TimeLimitExceeded,
-    children_cpu_s,
     cuda_devices,
     gpu_peak_mb,
     reset_gpu_peak,
-    time_limit,
 )
 from replikit.run.seeding import generator_states, seed_everything, seeding_record
+from replikit.run.timing import run_timed, timing_plan
 from replikit.study import Experiment, Study
 from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU, NOT_RUNNABLE, TIME_LIMIT
 
@@ -265,13 +263,15 @@ def execute(
     seeded = seed_everything(seed)
     states = generator_states()
     reset_gpu_peak()
-    children0 = children_cpu_s()
-    started, cpu0 = time.perf_counter(), time.process_time()
+    started = time.perf_counter()
     if time_limit_s is None and exp.resources.runtime:
         time_limit_s = exp.resources.runtime * 60
+    threads = int(record["params"].get("threads") or exp.resources.threads)
     try:
-        with time_limit(time_limit_s):
-            result = runner(context)
+        # One call, or warm-up and repeats for a timed experiment (replikit.run.timing).
+        timed = run_timed(lambda: runner(context), timing_plan(study, experiment_name),
+                          reseed=lambda: seed_everything(seed), limit_s=time_limit_s,
+                          cpus_used=threads)
     except NotRunnable as exc:
         return _not_runnable(record, experiment_name, exc.reason, output)
     except TimeLimitExceeded:
@@ -281,24 +281,22 @@ def execute(
                       metrics={}, wall_s=time.perf_counter() - started)
         write_json(output, record)
         return record
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
-    result = checked_result(result, exp.runner, experiment_name, seed)
-    threads = int(record["params"].get("threads") or exp.resources.threads)
-    metrics = dict(result.get("metrics", {}))
-    metrics.setdefault("time_s", wall)
+    wall = timed.wall_s
+    result = checked_result(timed.result, exp.runner, experiment_name, seed)
+    metrics = {**result.get("metrics", {}), **timed.time_metrics}
     device = result.get("device", "cpu")
     gpu_used = str(device).startswith("cuda")
     record.update(
         status="ok", reason="", metrics=metrics, folds=result.get("folds", []),
-        extra=result.get("extra", {}), wall_s=wall, cpu_s=cpu,
-        children_cpu_s=children_cpu_s() - children0,
+        extra=result.get("extra", {}), wall_s=wall, cpu_s=timed.cpu_s,
+        children_cpu_s=timed.children_cpu_s,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         device=device,
         # The run holds its GPU for its whole wall time: that is what GPU-hours count.
         gpu_s=wall if gpu_used else 0.0,
         peak_gpu_mb=gpu_peak_mb() if gpu_used else None,
         seeding=seeding_record(seeded, states),
-        load=machine_load(cpus_used=threads),
+        load=timed.load, timing=timed.timing,
     )
     write_json(output, record)
     return record

@@ -1,22 +1,40 @@
-"""How loaded the machine was when a run was timed: its record's ``load``.
+"""How much of the machine others took while a run was timed: its record's ``load``.
 
 A time measured while other processes compete for the CPUs says as much about them as about
-the method. :func:`machine_load` records the load average, the other busy processes and the
-CPUs the run used, and calls the timing unreliable, with the reason, when the machine was
-oversubscribed.
+the method. The load average cannot tell them apart from the workflow itself (two jobs of
+ours on a 2-core machine make a load of 2), so the record measures the CPU time used during
+the run by everything *not of this workflow*: the machine's busy CPU time less that of this
+workflow's processes (the outermost ``snakemake`` process above this one, every process
+below it, and its own ancestors; without Snakemake, this process and its children); see
+:func:`others_cpu_s`. The timing is unreliable, with the reason and by how much, when the
+others used more CPUs than the run left free (:func:`judge_load`). The load average is kept
+as information.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
 
 BUSY_PERCENT = 50.0   # a process using half a CPU or more competes with the run
-SAMPLE_S = 0.3        # how long the other processes' CPU use is sampled
+NOISE_CPUS = 0.1      # other CPU use below this (daemons, the sampling itself) is no load
 SHOWN = 5             # busy processes named in the record
+
+#: pid -> (start time, CPU seconds so far, name): what a snapshot knows of a process.
+Processes = dict[int, tuple[float, float, str]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every process's CPU seconds so far, and the whole machine's busy CPU seconds."""
+
+    procs: Processes
+    busy_s: float
 
 
 def available_cpus() -> int:
@@ -26,58 +44,137 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def busy_processes(sample_s: float = SAMPLE_S, exclude: set[int] | None = None
-                   ) -> list[dict[str, Any]]:
-    """Other processes using at least :data:`BUSY_PERCENT` of a CPU over ``sample_s``."""
-    exclude = exclude or {os.getpid()}
-    procs = []
-    for proc in psutil.process_iter(["pid", "name"]):
-        if proc.info["pid"] in exclude:
-            continue
-        try:
-            proc.cpu_percent(None)   # the first call starts the interval
-            procs.append(proc)
-        except psutil.Error:
-            continue
-    time.sleep(sample_s)
-    busy = []
-    for proc in procs:
-        try:
-            percent = proc.cpu_percent(None)
-        except psutil.Error:
-            continue
-        if percent >= BUSY_PERCENT:
-            busy.append({"pid": proc.info["pid"], "name": proc.info["name"],
-                         "cpu_percent": round(percent, 1)})
-    return sorted(busy, key=lambda p: -p["cpu_percent"])
+def _runs_snakemake(proc: psutil.Process) -> bool:
+    """``snakemake ...``, ``python -m snakemake ...`` or a shell line that starts it."""
+    try:
+        args = proc.cmdline()[:3]
+    except psutil.Error:
+        return False
+    return any("snakemake" in Path(arg.split(" ")[0]).name for arg in args)
 
 
-def judge_load(load_1min: float, cpus: int, cpus_used: int,
-               busy: list[dict[str, Any]]) -> tuple[bool, str]:
-    """Unreliable when the 1-minute load exceeds the CPUs, or the other busy processes
-    take more CPUs than the run left free.
+def workflow_root(proc: psutil.Process | None = None) -> psutil.Process:
+    """The outermost Snakemake process above ``proc`` (default: this one), else ``proc``."""
+    proc = proc or psutil.Process()
+    root = proc
+    for parent in proc.parents():
+        if _runs_snakemake(parent):
+            root = parent
+    return root
 
-    >>> judge_load(0.8, 4, 1, [])
-    (False, '')
-    >>> judge_load(12.7, 2, 1, [])
-    (True, '1-minute load average 12.7 on 2 CPUs')
+
+def our_pids() -> set[int]:
+    """The workflow's processes: its root, everything below it, and the root's ancestors."""
+    root = workflow_root()
+    pids = {root.pid, os.getpid()}
+    try:
+        pids.update(p.pid for p in root.children(recursive=True))
+        pids.update(p.pid for p in root.parents())
+    except psutil.Error:
+        pass
+    return pids
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the machine's CPUs have been busy since boot, time stolen by other virtual
+    machines included (guest time is already inside user time on Linux)."""
+    t = psutil.cpu_times()
+    return sum(getattr(t, k, 0.0) for k in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+def snapshot() -> Snapshot:
+    """The CPU seconds every visible process, and the machine, has used so far."""
+    taken: Processes = {}
+    for proc in psutil.process_iter(["pid", "name", "create_time", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if times is None or proc.info["create_time"] is None:
+            continue
+        taken[proc.info["pid"]] = (proc.info["create_time"], times.user + times.system,
+                                   proc.info["name"] or "?")
+    return Snapshot(taken, machine_busy_s())
+
+
+def cpu_between(before: Processes, after: Processes, exclude: set[int] | None = None,
+                only: set[int] | None = None) -> dict[int, float]:
+    """CPU seconds each process (outside ``exclude``, or in ``only``) used between two
+    snapshots. A process started in between counts whole; one that ended in between is not
+    seen.
+
+    >>> cpu_between({1: (0.0, 5.0, "a")}, {1: (0.0, 7.5, "a"), 2: (9.0, 1.0, "b")})
+    {1: 2.5, 2: 1.0}
     """
-    reasons = []
-    if load_1min > cpus:
-        reasons.append(f"1-minute load average {load_1min:.1f} on {cpus} CPUs")
-    others = sum(p["cpu_percent"] for p in busy) / 100.0
-    if others > max(cpus - cpus_used, 0):
-        reasons.append(f"{len(busy)} other busy process(es) used {others:.1f} CPUs while the "
-                       f"run used {cpus_used} of {cpus}")
-    return bool(reasons), "; ".join(reasons)
+    used = {}
+    for pid, (started, cpu, _) in after.items():
+        if pid in (exclude or ()) or (only is not None and pid not in only):
+            continue
+        earlier = before.get(pid)
+        base = earlier[1] if earlier is not None and earlier[0] == started else 0.0
+        if cpu - base > 0:
+            used[pid] = cpu - base
+    return used
 
 
-def machine_load(cpus_used: int = 1, sample_s: float = SAMPLE_S) -> dict[str, Any]:
-    """The ``load`` part of a run record, taken right after the run."""
-    cpus = available_cpus()
-    load = os.getloadavg()
-    busy = busy_processes(sample_s)
-    unreliable, reason = judge_load(load[0], cpus, cpus_used, busy)
-    return {"load_average": [round(v, 2) for v in load], "cpus": cpus,
-            "cpus_used": cpus_used, "busy_processes": busy[:SHOWN],
-            "busy_count": len(busy), "unreliable": unreliable, "reason": reason}
+def judge_load(others_cpus: float, cpus: int, cpus_used: int) -> tuple[bool, str]:
+    """Unreliable when processes not of this workflow used more CPUs than the run left free.
+
+    >>> judge_load(0.05, 2, 2)
+    (False, '')
+    >>> judge_load(1.7, 2, 1)[1]  # doctest: +ELLIPSIS
+    'processes not of this workflow used 1.7 CPUs on average while it was timed; the run...'
+
+    """
+    free = max(cpus - cpus_used, 0)
+    if others_cpus <= free + NOISE_CPUS:
+        return False, ""
+    return True, (f"processes not of this workflow used {others_cpus:.1f} CPUs on average while "
+                  f"it was timed; the run used {cpus_used} of {cpus} CPUs, leaving {free} free")
+
+
+def others_cpu_s(before: Snapshot, after: Snapshot, ours: set[int], ours_gone_s: float
+                 ) -> float:
+    """CPU seconds that processes not of this workflow used between two snapshots.
+
+    The machine's busy time less ours: this counts others that came and went between the
+    snapshots, and processes this one cannot see (another container, another virtual
+    machine's stolen time). ``ours_gone_s`` is what our own processes that ended in between
+    used (the runner's waited-for children).
+    """
+    ours_s = sum(cpu_between(before.procs, after.procs, only=ours).values()) + ours_gone_s
+    return max(after.busy_s - before.busy_s - ours_s, 0.0)
+
+
+@dataclass
+class LoadWindow:
+    """Other processes' CPU use over one or more timed spans (one snapshot between spans)."""
+
+    snapshots: list[Snapshot] = field(default_factory=list)
+    marks: list[float] = field(default_factory=list)
+    gone: list[float] = field(default_factory=list)
+
+    def mark(self, ours_gone_s: float = 0.0) -> None:
+        """Close the span so far (the first call opens the first span); ``ours_gone_s``: CPU
+        seconds our processes that ended during the span used."""
+        self.snapshots.append(snapshot())
+        self.marks.append(time.perf_counter())
+        self.gone.append(ours_gone_s)
+
+    def record(self, cpus_used: int) -> dict[str, Any]:
+        """The ``load`` part of a run record: others' CPUs per span and over the window."""
+        ours, cpus = our_pids(), available_cpus()
+        seconds = [others_cpu_s(self.snapshots[i - 1], self.snapshots[i], ours, self.gone[i])
+                   for i in range(1, len(self.snapshots))]
+        walls = [max(self.marks[i] - self.marks[i - 1], 1e-9) for i in range(1, len(self.marks))]
+        others = sum(seconds) / sum(walls)
+        used = cpu_between(self.snapshots[0].procs, self.snapshots[-1].procs, exclude=ours)
+        names, wall = self.snapshots[-1].procs, sum(walls)
+        busy = sorted(({"pid": pid, "name": names[pid][2],
+                        "cpu_percent": round(100.0 * cpu / wall, 1)}
+                       for pid, cpu in used.items() if 100.0 * cpu / wall >= BUSY_PERCENT),
+                      key=lambda p: -p["cpu_percent"])
+        unreliable, reason = judge_load(others, cpus, cpus_used)
+        return {"others_cpus": round(others, 3),
+                "others_cpus_per_span": [round(s / w, 3) for s, w in zip(seconds, walls,
+                                                                         strict=True)],
+                "load_average": [round(v, 2) for v in os.getloadavg()], "cpus": cpus,
+                "cpus_used": cpus_used, "busy_processes": busy[:SHOWN],
+                "busy_count": len(busy), "unreliable": unreliable, "reason": reason}

@@ -17,7 +17,11 @@ workflow config key ``slurm`` (belongs to the site, e.g. ``profiles/slurm/site.y
 Snakemake names the result: ``gpu`` (the plugin turns it into ``--gpus=N``), ``mem_mb``
 (``--mem``), ``runtime`` (``-t``, minutes), ``slurm_partition`` (``-p``) and
 ``slurm_extra`` (appended to ``sbatch``). Threads stay Snakemake's ``threads:``, which the
-plugin passes as ``--cpus-per-task``. A resource callable must always return a value, so a
+plugin passes as ``--cpus-per-task``. A *timed* experiment (:mod:`replikit.run.timing`) runs
+alone: on one machine its job takes every core Snakemake has (:func:`rule_threads`), so the
+scheduler starts no other job beside it; on SLURM it asks for an exclusive node
+(``--exclusive`` in ``slurm_extra``), and its ``runtime`` covers the warm-up and every repeat.
+A resource callable must always return a value, so a
 need the manifest leaves open gets a light default (:data:`RUN_DEFAULTS`), and an unset
 partition is the empty string, which the plugin leaves out of ``sbatch`` (the cluster's
 default partition is used).
@@ -25,16 +29,21 @@ default partition is used).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from replikit.errors import ReplikitError
+from replikit.run.timing import timing_plan
 from replikit.study import Experiment, Study
 
 #: What a run gets when its experiment states nothing: one CPU-sized job (2 GiB, 1 hour).
 RUN_DEFAULTS: dict[str, int] = {"mem_mb": 2048, "runtime": 60}
+
+#: What a timed run asks of SLURM: a node no other job shares.
+EXCLUSIVE = "--exclusive"
 
 #: The resource names :func:`rule_resources` returns, in the order rules list them.
 RESOURCE_KEYS = ("gpu", "mem_mb", "runtime", "slurm_partition", "slurm_extra")
@@ -139,18 +148,48 @@ def rule_resources(
     gpus = gpus_needed(study, experiment)
     partition = (site.gpu_partition if gpus else None) or site.partition
     extra = (site.gpu_extra if gpus else None) or site.extra
+    plan = timing_plan(study, experiment_name)
+    if plan.alone:  # a timed run shares its node with no other job, for all its calls
+        extra = f"{extra or ''} {EXCLUSIVE}".strip()
     return {
         "gpu": gpus,
         "mem_mb": needs.mem_mb or RUN_DEFAULTS["mem_mb"],
-        "runtime": needs.runtime or RUN_DEFAULTS["runtime"],
+        "runtime": (needs.runtime or RUN_DEFAULTS["runtime"]) * (plan.warmup + plan.repeats),
         "slurm_partition": partition or "",
         "slurm_extra": extra or "",
     }
 
 
-def rule_threads(study: Study, experiment_name: str) -> int:
-    """Threads (CPU cores) of one run; the SLURM plugin requests them per task."""
-    return _experiment(study, experiment_name).resources.threads
+def rule_threads(study: Study, experiment_name: str, cores: int | None = None) -> int:
+    """Threads (CPU cores) of one run; the SLURM plugin requests them per task.
+
+    A timed run on one machine takes all ``cores`` (Snakemake's ``--cores``), so that the
+    scheduler runs nothing beside it; pass ``None`` where jobs get nodes of their own.
+    """
+    declared = _experiment(study, experiment_name).resources.threads
+    if cores and timing_plan(study, experiment_name).alone:
+        return max(declared, cores)
+    return declared
+
+
+#: The variables through which Snakemake gives a job's threads to the numeric libraries.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def pin_library_threads(study: Study, experiment_name: str,
+                        environ: MutableMapping[str, str] | None = None) -> None:
+    """Give the numeric libraries the experiment's declared threads, not the job's.
+
+    A timed job holds every core so that it runs alone (:func:`rule_threads`), and Snakemake
+    hands a job's threads to OpenMP and BLAS through the environment; the run itself must
+    still compute with its declared threads, or its numbers and times would change. Call it
+    before the runner imports those libraries.
+    """
+    environ = os.environ if environ is None else environ
+    threads = str(_experiment(study, experiment_name).resources.threads)
+    for name in THREAD_VARIABLES:
+        environ[name] = threads
 
 
 def resource_getter(

@@ -23,6 +23,20 @@ class ManifestError(ValueError):
 
 
 # --------------------------------------------------------------------------- claims
+#: Words that make a metric a time (``time_s``, ``fit_time``) or a throughput
+#: (``throughput``, ``samples_per_s``): a quantity the machine, not the method, moves.
+TIME_METRIC_WORDS = ("time", "throughput", "per_s")
+
+
+def is_time_metric(name: str) -> bool:
+    """Whether a metric measures time or throughput.
+
+    >>> is_time_metric("time_s"), is_time_metric("samples_per_s"), is_time_metric("rmse")
+    (True, True, False)
+    """
+    return any(word in name.lower() for word in TIME_METRIC_WORDS)
+
+
 class Tolerance(Strict):
     absolute: float | None = Field(None, ge=0)
     relative: float | None = Field(None, ge=0, description="fraction of the reported value")
@@ -122,6 +136,11 @@ class Claim(Strict):
     levels: dict[Level, str | LevelCheck] = Field(
         default_factory=dict,
         description="Experiment (or a and b, for relations) per level; at least one level")
+
+    @property
+    def is_timing(self) -> bool:
+        """A time claim, or any claim on a time or throughput metric (a ratio of times)."""
+        return self.kind == "time" or is_time_metric(self.metric)
 
     @field_validator("levels", mode="before")
     @classmethod

@@ -136,6 +136,16 @@ class Resources(Strict):
     threads: int = Field(1, ge=1)
 
 
+class Timing(Strict):
+    """How an experiment's runs are timed (see replikit.run.timing)."""
+
+    alone: bool | None = Field(
+        None, description="Run alone (no other job beside it) and repeat the timing; "
+        "default: when a time, ratio-of-times or throughput claim uses the experiment")
+    repeats: int = Field(5, ge=1, description="Timed repeats of a run that runs alone")
+    warmup: int = Field(1, ge=0, description="Untimed calls before the repeats")
+
+
 class Experiment(Strict):
     description: str
     implementation: Literal["original", "reimplementation"]
@@ -146,6 +156,7 @@ class Experiment(Strict):
     needs: list[str] = Field(default_factory=list, description="Artifact names the run needs")
     seeds: list[int] = Field(min_length=1)
     resources: Resources = Field(default_factory=Resources)
+    timing: Timing = Field(default_factory=Timing)
     env: NAME | None = Field(
         None, description="The software environment its runs need under "
         "--software-deployment-method conda: envs/<env>.yaml (default: replikit)")

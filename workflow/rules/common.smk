@@ -7,7 +7,7 @@ from snakemake.utils import validate
 from replikit import workflow as rk
 from replikit.errors import ReplikitError
 from replikit.study.check import check_study_files
-from replikit.run.resources import RESOURCE_KEYS, resource_getter
+from replikit.run.resources import RESOURCE_KEYS, resource_getter, rule_threads
 
 
 # Absolute, because check_config also runs after parsing (see accept_shortform below).
@@ -116,7 +116,10 @@ def get_run_resources():
 
 
 def get_threads(wildcards):
-    return rk.study(wildcards.study).experiments[wildcards.experiment].resources.threads
+    """The run's threads; a timed run takes every core, so that it runs alone (locally only:
+    on a cluster it asks for an exclusive node instead, see replikit.run.resources)."""
+    cores = workflow.resource_settings.cores if workflow.local_exec else None
+    return rule_threads(rk.study(wildcards.study), wildcards.experiment, cores)
 
 
 def print_verdicts(study_name):
