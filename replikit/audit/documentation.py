@@ -7,14 +7,14 @@ each item it answers "no" becomes a finding pointing at its evidence (the README
 
 from __future__ import annotations
 
-from replikit.audit.completeness import check_artifact
+from replikit.audit.completeness import checklist
 from replikit.audit.model import Finding
 from replikit.audit.pysource import CodeTree
 
 
 def check(tree: CodeTree) -> list[Finding]:
     findings = []
-    for item in check_artifact({"status": "ok", "path": str(tree.root)}):
+    for item in checklist(tree.root, tree.files):
         if item.status != "no":
             continue
         evidence = item.evidence[0] if item.evidence else None
