@@ -36,11 +36,13 @@ CODE_SUFFIXES = {".py", ".pyx", ".ipynb", ".sh", ".r", ".jl", ".lua", ".scala", 
 # "train.py", "train_bert.py", "run-training.sh", but not "trainset.py" (a data structure).
 TRAIN_NAME = re.compile(r"(^|[_\-/])(train|training|fit|finetune|pretrain)([_\-][\w\-]*)?"
                         r"\.\w+$", re.I)
-TRAIN_TEXT = re.compile(r"def (fit|train)\w*\(|\.backward\(\)|optimizer\.step\(|\.fit\(")
+# ``estimator.train(input_fn=...)`` trains; ``model.train()`` (no argument) only sets a mode.
+TRAIN_TEXT = re.compile(r"def (fit|train)\w*\(|\.backward\(\)|optimizer\.step\(|\.fit\("
+                        r"|\.train\([^)\s]|\.minimize\(|\.apply_gradients\(")
 EVAL_NAME = re.compile(r"(^|[_\-/])(eval|evaluate|evaluation|benchmark|metrics?|accuracy)"
                        r"([_\-][\w\-]*)?\.\w+$", re.I)
 EVAL_TEXT = re.compile(r"def (evaluate|cross_validate|rmse|mae|ndcg|recall|accuracy|"
-                       r"precision)\w*\(")
+                       r"precision)\w*\(|\.evaluate\([^)\s]|\b(ndcg|mrr|rmse)\w*\s*\+?=[^=]")
 MODEL_SUFFIXES = {".pt", ".pth", ".ckpt", ".safetensors", ".h5", ".hdf5", ".onnx", ".pb",
                   ".npz", ".joblib", ".pkl", ".pickle", ".tflite"}
 MODEL_DOC = re.compile(r"(pre-?trained|checkpoint)s?\b[^\n]{0,120}(download|https?://)"

@@ -36,7 +36,7 @@ from replikit.publish.exports import redact_text, study_contacts
 from replikit.publish.report import summary_paragraph, time_statement, verdict_counts
 from replikit.publish.report.common import measured_digits
 from replikit.publish.report.environment import hardware_rows, hardware_table
-from replikit.publish.text import markdown_table, md_escape, yaml_md
+from replikit.publish.text import latex_escape, markdown_table, md_escape, yaml_md
 from replikit.results import ReportDate, Results
 from replikit.study import Study
 from replikit.vocabulary import LEVELS
@@ -151,8 +151,8 @@ def citation_key(study: Study) -> str:
 def bibtex_entry(study: Study) -> str:
     """The original paper as a BibTeX ``@misc`` entry (the venue is kept as printed)."""
     paper = study.paper
-    fields = [("title", f"{{{_bib(paper.title)}}}"), ("author", " and ".join(
-        _bib(a) for a in paper.authors)), ("howpublished", _bib(paper.venue)),
+    fields = [("title", f"{{{latex_escape(paper.title)}}}"), ("author", " and ".join(
+        latex_escape(a) for a in paper.authors)), ("howpublished", latex_escape(paper.venue)),
         ("year", str(paper.year))]
     if paper.doi:
         fields.append(("doi", paper.doi))
@@ -162,10 +162,6 @@ def bibtex_entry(study: Study) -> str:
         fields += [("eprint", paper.arxiv), ("archiveprefix", "arXiv")]
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
     return f"@misc{{{citation_key(study)},\n{body}\n}}\n"
-
-
-def _bib(text: str) -> str:
-    return re.sub(r"([&%$#_])", r"\\\1", text).replace("{", "").replace("}", "")
 
 
 # --------------------------------------------------------------------------- markdown
@@ -296,7 +292,7 @@ def communication_text(study: Study, contacts_file: str | Path | None, when: Rep
                 "nothing is recorded about contact with the original authors.")
     text = mlrc_communication_section(contacts, study.claims, when.date,
                                       window_days=contacts.window_days, fmt="markdown")
-    return f"{md_escape(text.strip())} {when.sentence()}"
+    return f"{text.strip()} {md_escape(when.sentence())}"
 
 
 def copy_figures(figures_dir: str | Path, out: Path) -> list[str]:

@@ -6,9 +6,9 @@ An HTML fragment, as Zotero stores notes; every value from the ledger is escaped
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections import Counter
 
+from replikit.publish.text import html_escape
 from replikit.vocabulary import NOT_REPRODUCED, NOT_RUN, REPRODUCED
 
 
@@ -32,13 +32,13 @@ def study_outcome(rows: list[dict[str, str]]) -> str:
 def verdict_note_html(study_name: str, title: str, rows: list[dict[str, str]],
                       report_url: str | None, today: dt.date) -> str:
     """The child note: outcome, verdict counts, the table per claim and level, the link."""
-    esc = html.escape
+    esc = html_escape
     counts = ", ".join(f"{esc(v)}: {n}" for v, n in sorted(Counter(
         r["verdict"] for r in rows).items()))
     head = (f"<h1>Reproducibility study: {esc(title)}</h1>"
             f"<p>Study <code>{esc(study_name)}</code>, updated {today}. Outcome: "
             f"<b>{esc(study_outcome(rows))}</b> ({counts}).</p>")
-    link = (f'<p>Report: <a href="{esc(report_url, quote=True)}">{esc(report_url)}</a></p>'
+    link = (f'<p>Report: <a href="{esc(report_url)}">{esc(report_url)}</a></p>'
             if report_url else "<p>The PDF report is attached to this item.</p>")
     cells = ["claim_id", "level", "metric", "reported", "mean", "sd", "n", "verdict"]
     table = ["<table><tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]
