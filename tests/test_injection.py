@@ -12,6 +12,8 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,41 @@ def test_letter_headers_stay_one_line_each(outputs):
     message = email.message_from_bytes(outputs["eml"].read_bytes(), policy=email.policy.SMTP)
     assert message["Bcc"] is None
     assert "\n" not in message["Subject"] and HTML in message["Subject"]
+
+
+# --------------------------------------------------------------------------- as a user meets it
+LATEX_TITLE = "\\input{/etc/passwd} and {an unbalanced brace"
+LATEX_SUMMARY = "They sent \\input{/etc/passwd} and } {{ braces"
+
+
+def test_a_latex_hostile_title_and_summary_go_through_the_workflow(tmp_path):
+    """Issue 23: the workflow renders the report (HTML, PDF), its claims detail and the MLRC
+    draft of a study whose title and contact summary hold LaTeX; the text is printed, never
+    run or refused."""
+    from test_workflow_report import _sandbox
+
+    data = study_dict(2)
+    data["paper"]["title"] = LATEX_TITLE
+    contacts = CONTACTS.replace('"' + SUMMARY.replace("\\", "\\\\") + '"',
+                                '"' + LATEX_SUMMARY.replace("\\", "\\\\") + '"')
+    here = Path.cwd()
+    try:
+        root = _sandbox(tmp_path, data, contacts)
+    finally:
+        os.chdir(here)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--config",
+                           "study=fakestudy", "mlrc=true", "--rerun-triggers", "mtime"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = root / "reports" / "fakestudy"
+    tex = " ".join((out / "mlrc" / "main.tex").read_text(encoding="utf-8").split())
+    assert "\\input{/etc" not in tex.replace("\\usepackage[utf8]{inputenc}", "")
+    assert "\\textbackslash input\\{/etc/passwd\\} and \\{an unbalanced brace" in tex
+    bib = (out / "mlrc" / "references.bib").read_text(encoding="utf-8")
+    assert bib.count("{") == bib.count("}")  # BibTeX counts braces, escaped or not
+    detail = (out / "claims-detail.html").read_text(encoding="utf-8")
+    assert "\\input{/etc/passwd} and {an unbalanced brace: claims in detail" in detail
+    report = " ".join((out / "report.html").read_text(encoding="utf-8").split())
+    assert LATEX_SUMMARY in report  # the contact log's summary, in the timeline
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
