@@ -90,8 +90,10 @@ def _readmes(root: Path, files: list[Path]) -> list[Path]:
 def check_dependencies(root: Path, files: list[Path]) -> Check:
     """Declared dependencies: a requirements/setup/pyproject/environment file, or an installed
     distribution's ``Requires-Dist`` lines."""
+    # At most one folder deep, and not the documentation's own (doc/requirements.txt).
     declared = [p for p in files if any(p.match(g) for g in DEPENDENCY_FILES)
-                and len(p.relative_to(root).parts) <= 2]
+                and len(parts := p.relative_to(root).parts) <= 2
+                and parts[0] not in ("doc", "docs")]
     for meta in (p for p in files if p.name == "METADATA"):
         if re.search(r"^Requires-Dist:", _text(meta), re.M):
             declared.append(meta)
