@@ -71,12 +71,14 @@ def outputs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", os.pathsep.join(keep))
         rendered = render(qmd, ("html", "pdf", "tex"))
+        detail = render(qmd.parent / "claims-detail.qmd", ("html",))["html"]
     read = Results.from_dir(results["results"], when=WHEN, contacts_file=contacts)
     tex = write_mlrc_draft(study, read, out / "figures", out / "mlrc",
                            rules_markdown=RULES, notes_dir=None)
     eml, _ = write_letter(study, load_contacts(contacts), results["results"] / "claims.csv",
                           rendered["pdf"], root / "letter", today=WHEN.date)
-    return {"html": rendered["html"], "pdf": rendered["pdf"], "tex": rendered["latex"],
+    return {"html": rendered["html"], "detail": detail, "pdf": rendered["pdf"],
+            "tex": rendered["latex"],
             "mlrc": tex, "eml": eml, "qmd": qmd}
 
 
@@ -86,6 +88,12 @@ def test_html_shows_the_markup_as_text(outputs):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "C:\\path\\new $x$ {y}" in html  # backslashes, dollars and braces as typed
     assert "\\emph{x} cost $5 #1" in html
+
+
+def test_claims_detail_shows_the_title_as_text(outputs):
+    page = " ".join(outputs["detail"].read_text(encoding="utf-8").split())
+    assert "<img src=x" not in page
+    assert "Deep &lt;img src=x onerror=alert(1)&gt; nets \\emph{x} cost $5 #1" in page
 
 
 def test_pdf_is_rendered(outputs):
