@@ -26,13 +26,14 @@ def ping(url):
 
 
 def items(mapping):
-    for key, value in six.iteritems(mapping):
-        yield key, value
+    return list(six.iteritems(mapping))
+
+
+def pairs(mapping):
     try:
-        pairs = mapping.iteritems()
+        return mapping.iteritems()
     except AttributeError:
-        pairs = mapping.items()
-    return pairs
+        return mapping.items()
 
 
 def seeded(device):
