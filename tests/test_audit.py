@@ -3,18 +3,29 @@
 The fixture repositories under tests/data/audit/ each hold known problems: ``legacy`` is
 Python 2 code, ``mlrepo`` a PyTorch project with unpinned and conflicting requirements,
 unseeded NumPy, cuDNN benchmark mode, a run-time download, an absolute path and GPU-only
-code, ``bare`` a script with no declared dependencies.
+code, ``bare`` a script with no declared dependencies. ``library`` is an installed wheel
+holding look-alikes of every false alarm the audit used to raise on real packages (a
+platform probe, a URL and a regular expression with slashes, a ping, ``six.iteritems``, a
+comparison with ``torch.device("cuda")``, dependencies declared in METADATA only) beside the
+machine paths it must still find.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from replikit.audit import audit_artifact, audit_questions, audit_tree, findings_markdown
+from replikit.audit import (
+    audit_artifact,
+    audit_path,
+    audit_questions,
+    audit_tree,
+    findings_markdown,
+)
 from replikit.audit.model import Finding
 from replikit.audit.pysource import python2_constructs
 from replikit.cli import main
@@ -36,8 +47,7 @@ def test_python2_code_is_found_by_syntax_and_by_semantics():
         ("python2", "train.py", 8),             # print "cannot read", path
         ("python2", "train.py", 15),            # print "rows:", len(rows)
         ("python2-semantics", "helpers.py", 3),  # map(out.append, rows) as a statement
-        ("python2-semantics", "helpers.py", 4),  # {}.iteritems()
-        ("python2-semantics", "helpers.py", 6),  # xrange
+        # helpers.py parses as Python 3: its .iteritems() and xrange are names, not evidence
         ("python2", "environment.yml", 3),      # python=2.7
         ("not-pinned", "environment.yml", 5),   # scipy (numpy=1.16.6 is pinned)
     }
@@ -96,9 +106,9 @@ def test_ml_repository_problems_point_to_their_lines():
 
 def test_documentation_reuses_the_completeness_checklist():
     audit = audit_tree(DATA / "mlrepo")
-    # The README has a results table and a command; training code exists (train.py).
-    assert located(audit, "documentation") == {
-        ("missing-evaluation-code", None, None), ("missing-pretrained-models", None, None)}
+    # The README has a results table and a command; training code exists (train.py), so
+    # the checklist's "no pretrained models" is no finding: the code trains its own.
+    assert located(audit, "documentation") == {("missing-evaluation-code", None, None)}
     bare = audit_tree(DATA / "bare")
     assert ("missing-results-table-and-commands", None, None) in located(bare, "documentation")
 
@@ -209,3 +219,67 @@ def test_only_a_code_artifact_may_be_audited():
     with pytest.raises(ValidationError, match="role 'code' only"):
         Artifact.model_validate({"description": "d", "url": "https://x.org/a.csv",
                                  "audit": True})
+
+
+# --------------------------------------------------------------------------- false alarms
+def test_a_wheels_metadata_declares_its_dependencies():
+    audit = audit_tree(DATA / "library")
+    assert located(audit, "dependencies") == {
+        # numpy>=1.24 and both torch lines; six==1.16.0 is pinned, plotly is an extra.
+        ("not-pinned", "libpkg-1.0.dist-info/METADATA", 4),
+        ("not-pinned", "libpkg-1.0.dist-info/METADATA", 6),
+        ("not-pinned", "libpkg-1.0.dist-info/METADATA", 7),
+    }  # no "none declared"; torch>=2.0 and torch<2.0 hold for different Pythons: no conflict
+
+
+def test_only_strings_used_as_paths_are_machine_paths():
+    audit = audit_tree(DATA / "library")
+    # platforms.py: an existence probe, a URL in an f-string, a regular expression, a
+    # sentence naming a folder: none is a path the code depends on.
+    assert located(audit, "data") == {("absolute-path", "libpkg/paths.py", 7),    # read_csv
+                                      ("absolute-path", "libpkg/paths.py", 10),   # np.load
+                                      ("absolute-path", "libpkg/paths.py", 16)}   # --out
+    messages = {f["line"]: f["message"] for f in audit["findings"] if f["check"] ==
+                "absolute-path"}
+    assert "'/home/bob/runs' (the default of an option)" in messages[16]
+
+
+def test_python2_needs_a_parse_failure_not_a_method_name():
+    audit = audit_tree(DATA / "library")
+    assert not [f for f in audit["findings"] if f["check"].startswith("python2")]
+
+
+def test_a_device_comparison_and_a_ping_are_no_findings():
+    audit = audit_tree(DATA / "library")
+    assert located(audit, "hardware") == set()
+    assert not [f for f in audit["findings"] if f["check"] == "unpinned-download"]
+
+
+def test_an_installed_distribution_is_audited_without_its_dependencies(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(DATA / "library", site)
+    own = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    (site / "libpkg-1.0.dist-info" / "RECORD").write_text(
+        "".join(f"{name},,\n" for name in own) + "libpkg-1.0.dist-info/RECORD,,\n")
+    (site / "otherdep").mkdir()
+    (site / "otherdep" / "train.py").write_text("import os\nopen('/home/carol/x/y.csv')\n")
+    audit = audit_path(site, "libpkg")
+    assert audit["audited"] == "distribution libpkg (RECORD)"
+    assert not [f for f in audit["findings"] if (f["file"] or "").startswith("otherdep")]
+    assert located(audit) == located(audit_tree(DATA / "library"))
+
+
+def test_a_finding_with_pipes_dollars_and_citations_keeps_the_table_whole():
+    import pypandoc
+
+    findings = [{"category": "data", "check": "absolute-path", "file": "a.py", "line": n,
+                 "message": message, "evidence": evidence} for n, (message, evidence) in
+                enumerate([("the path '/?(.+?)(/|$)' is odd", 're.compile(r"/?(.+?)(/|$)")'),
+                           ("xpath [@class='gr'] and $x", "find('[@class=\\'gr\\']')"),
+                           ("a `tick` | pipe", "a = b | c  # `x`")], start=1)]
+    audit = {"findings": findings, "counts": {"data": 3}, "files": 1, "python_files": 1}
+    text = findings_markdown(audit)
+    page = pypandoc.convert_text(text, "html", format="markdown")
+    assert page.count("<tr") == 4  # the header and one row per finding
+    assert "xpath [@class=" in page and "(/|$)" in page  # text, not a citation or math
+    assert "<code>a = b | c # `x`</code>" in page

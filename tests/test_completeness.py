@@ -106,6 +106,40 @@ def test_an_installed_distribution_is_read_through_its_metadata(tmp_path):
     assert checks["results table and commands"].status == "yes"
 
 
+def test_an_installed_distribution_is_judged_without_its_dependencies(tmp_path):
+    # install: true puts the artifact and its dependency closure in one site folder; only
+    # the files its RECORD lists are the paper's (scikit-learn's trainers are not).
+    metadata = "Metadata-Version: 2.1\nName: fancyrec\nRequires-Dist: numpy>=1.24\n\n# x\n"
+    own = {"fancyrec-1.0.dist-info/METADATA": metadata, "fancyrec/__init__.py": "",
+           "fancyrec/model.py": "class Model:\n    pass\n"}
+    root = _write(tmp_path / "site", {
+        **own, "fancyrec-1.0.dist-info/RECORD": "".join(f"{n},,\n" for n in own),
+        "sklearn/semi_supervised/_self_training.py": "def fit(self, X):\n    return self\n",
+        "sklearn/metrics/_ranking.py": "def ndcg_score(y, s):\n    return 1\n"})
+    record = _record(root, source={"kind": "pypi", "ref": "fancyrec==1.0"})
+    checks = _by_item(check_artifact(record))
+    assert checks["training code"].status == "no"
+    assert checks["evaluation code"].status == "no"
+    assert checks["dependencies"].evidence == ["fancyrec-1.0.dist-info/METADATA"]
+    # Without the distribution's name the whole folder is judged, as before.
+    assert _by_item(check_artifact(_record(root)))["training code"].status == "yes"
+
+
+def test_an_sdist_is_unpacked_before_it_is_judged(tmp_path, complete):
+    import tarfile
+
+    archive = tmp_path / "fancyrec-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(complete, arcname="fancyrec-1.0")
+    checks = _by_item(check_artifact(_record(archive)))
+    assert [c.status for c in checks.values()] == ["yes"] * 5
+    assert checks["training code"].evidence == ["src/train.py"]  # inside the top folder
+    single = tmp_path / "weights.bin"
+    single.write_bytes(b"x")
+    assert check_artifact(_record(single))[0].reason == (
+        "weights.bin is a single file, not an archive or a folder: there is no code to judge")
+
+
 def test_unavailable_artifacts_are_unknown_with_the_reason(tmp_path):
     checks = check_artifact(_record(None, status="unavailable", reason="host unreachable"))
     assert {c.status for c in checks} == {"unknown"}

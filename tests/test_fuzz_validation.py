@@ -1,23 +1,43 @@
-"""Fuzzing validation: mutated manifests and contact logs give a ReplikitError or pass.
+"""Fuzzing: mutated manifests and contact logs give a ReplikitError or pass; hostile text
+renders in every output format.
 
 Hypothesis mutates the shipped surprise manifest and a contact log two ways: as data
 (a value replaced by another type, a key dropped or added, a list emptied) and as text
 (bytes replaced, lines cut or repeated). Validation must either accept the result or raise
 a ReplikitError, never another exception, and each case must be quick.
+
+Then every free-text field a study, its contact log, its ledger, its artifact records and
+its audit hand to the outputs is filled with hostile text (HTML, Markdown, Typst, LaTeX and
+YAML syntax, control characters), and every output is rendered for real: the report as HTML
+and PDF (pandoc's Typst writer, then typst), its claims detail as HTML, the MLRC draft as
+LaTeX. Each must render, run no markup and keep BibTeX's braces balanced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html.parser
+import json
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pytest
 import yaml
+from _report_helpers import RULES, build_results, study_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replikit.errors import ReplikitError
+from replikit.publish.exports import communication_markdown
+from replikit.publish.mlrc import write_mlrc_draft
+from replikit.publish.render import render
+from replikit.publish.report import DETAIL, write_report_source
+from replikit.results import Results, report_date
+from replikit.study import Study
 from replikit.study.check import check_study_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,3 +138,117 @@ def test_mutated_text_is_an_error_or_valid(tmp_path_factory, target, at, junk, c
     manifest, contacts = (text, CONTACTS) if target == "manifest" else (MANIFEST, text)
     _validate_quickly(root, _write(root, "surprise", manifest, contacts.replace("fuzz",
                                                                                 "surprise")))
+
+
+# --------------------------------------------------------------------------- hostile text
+HOSTILE = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "[@class='gr']",
+           "@fig-x", "\\input{/etc/passwd}", "{", "}}", "$x$", "$5", "#set page(width: 1cm)",
+           "#", "a|b", "`", "```", "---", "1. ", "- ", "::: note", "<!--", "%", "&amp;", "~",
+           "^[n]", "_x_", "**", "\\", "\x00", "\x1b[31m", "\n", '"', "'", "= h", "<https://x>"]
+FRAGMENT = st.one_of(st.sampled_from(HOSTILE),
+                     st.text(alphabet="<>[]{}()@#$%^&*_|\\`~-+=:;'\"!/.\n", min_size=1,
+                             max_size=6))
+HOSTILE_TEXT = st.lists(FRAGMENT, min_size=1, max_size=4).map(lambda p: "x " + " ".join(p))
+FIELDS = ("title", "venue", "author", "summary", "claim_text", "claim_source", "description",
+          "artifact", "hardware_source", "deviation_what", "deviation_reason", "claims_source",
+          "ledger_reason", "record_reason", "contact_summary", "question", "finding",
+          "evidence")
+RENDER = settings(max_examples=3, deadline=None, derandomize=True,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                         HealthCheck.too_slow])
+
+
+def _hostile_study(text: dict[str, str]) -> Study:
+    data = study_dict(1)
+    paper = data["paper"]
+    paper.update(title=text["title"], venue=text["venue"], authors=[text["author"]],
+                 claims_source=text["claims_source"])
+    data["summary"] = text["summary"]
+    for claim in data["claims"]:
+        claim.update(text=text["claim_text"], source=text["claim_source"])
+    for experiment in data["experiments"].values():
+        experiment["description"] = text["description"]
+    data["artifacts"]["ml-100k"]["description"] = text["artifact"]
+    data["hardware"]["source"] = text["hardware_source"]
+    data["deviations"][0].update(what=text["deviation_what"], reason=text["deviation_reason"])
+    return Study.model_validate(data)
+
+
+def _hostile_results(results: Path, text: dict[str, str]) -> dict[str, Any]:
+    ledger = pd.read_csv(results / "claims.csv", dtype={"seeds": str})
+    ledger["reason"] = text["ledger_reason"]
+    ledger.to_csv(results / "claims.csv", index=False)
+    record = results / "artifacts" / "ml-1m.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()),
+                                  "reason": text["record_reason"]}))
+    finding = {"category": "data", "check": "absolute-path", "message": text["finding"],
+               "file": "train.py", "line": 3, "evidence": text["evidence"]}
+    return {"status": "ok", "artifact": "ml-100k", "files": 1, "python_files": 1,
+            "counts": {"data": 1}, "findings": [finding]}
+
+
+def _contacts(text: dict[str, str]) -> str:
+    return yaml.safe_dump({
+        "schema_version": 1, "study": "fakestudy",
+        "authors": [{"name": "A. Author", "email": "a@example.org"}],
+        "messages": [{"id": "m1", "date": "2026-01-05", "direction": "sent",
+                      "authors": ["A. Author"], "subject": "s",
+                      "summary": text["contact_summary"],
+                      "questions": [{"id": "q1", "text": text["question"], "claims": []}]}]})
+
+
+class _Attributes(html.parser.HTMLParser):
+    """Every attribute name in a document: an ``on...`` one would run script."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.names |= {name for name, _ in attrs}
+
+
+def _runs_no_script(page: Path) -> None:
+    parser = _Attributes()
+    parser.feed(page.read_text(encoding="utf-8"))
+    assert not {n for n in parser.names if n.startswith("on")}
+    assert "<script>alert" not in page.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def fixture_results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz-render")
+    build_results(root, 1)
+    return root / "results" / "fakestudy"
+
+
+@pytest.mark.slow  # three examples, each rendered in four formats: about a minute
+@RENDER
+@given(text=st.fixed_dictionaries({field: HOSTILE_TEXT for field in FIELDS}))
+def test_hostile_text_renders_in_every_format(tmp_path_factory, fixture_results, text):
+    root = tmp_path_factory.mktemp("render")
+    results = root / "results" / "fakestudy"
+    shutil.copytree(fixture_results, results)
+    study = _hostile_study(text)
+    audit = _hostile_results(results, text)
+    contacts = root / "contacts.yaml"
+    contacts.write_text(_contacts(text), encoding="utf-8")
+    when = report_date(configured="2026-03-01")
+    read = Results.from_dir(results, when=when, contacts_file=contacts, audit=audit)
+    out = root / "reports" / "fakestudy"
+    qmd = write_report_source(study, read, RULES, out,
+                              communication=communication_markdown(study, contacts, when))
+    keep = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and not (Path(d) / "quarto").exists()]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", os.pathsep.join(keep))
+        rendered = render(qmd, ("html", "pdf"), engine="pandoc")
+        detail = render(out / DETAIL, ("html",), engine="pandoc")["html"]
+    tex = write_mlrc_draft(study, read, out / "figures", out / "mlrc", rules_markdown=RULES)
+    assert rendered["pdf"].read_bytes().startswith(b"%PDF")
+    _runs_no_script(rendered["html"])
+    _runs_no_script(detail)
+    latex = tex.read_text(encoding="utf-8").replace("\\usepackage[utf8]{inputenc}", "")
+    assert "\\input{" not in latex and "\x00" not in latex
+    bib = (out / "mlrc" / "references.bib").read_text(encoding="utf-8")
+    assert bib.count("{") == bib.count("}")

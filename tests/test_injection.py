@@ -16,6 +16,8 @@ import email.policy
 import functools
 import html
 import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -79,12 +81,14 @@ def outputs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", os.pathsep.join(keep))
         rendered = render(qmd, ("html", "pdf", "tex"))
+        detail = render(qmd.parent / "claims-detail.qmd", ("html",))["html"]
     read = Results.from_dir(results["results"], when=WHEN, contacts_file=contacts)
     tex = write_mlrc_draft(study, read, out / "figures", out / "mlrc",
                            rules_markdown=RULES, notes_dir=None)
     eml, _ = write_letter(study, load_contacts(contacts), results["results"] / "claims.csv",
                           rendered["pdf"], root / "letter", today=WHEN.date)
-    return {"html": rendered["html"], "pdf": rendered["pdf"], "tex": rendered["latex"],
+    return {"html": rendered["html"], "detail": detail, "pdf": rendered["pdf"],
+            "tex": rendered["latex"],
             "mlrc": tex, "eml": eml, "qmd": qmd}
 
 
@@ -94,6 +98,12 @@ def test_html_shows_the_markup_as_text(outputs):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "C:\\path\\new $x$ {y}" in html  # backslashes, dollars and braces as typed
     assert "\\emph{x} cost $5 #1" in html
+
+
+def test_claims_detail_shows_the_title_as_text(outputs):
+    page = " ".join(outputs["detail"].read_text(encoding="utf-8").split())
+    assert "<img src=x" not in page
+    assert "Deep &lt;img src=x onerror=alert(1)&gt; nets \\emph{x} cost $5 #1" in page
 
 
 def test_pdf_is_rendered(outputs):
@@ -189,3 +199,39 @@ def _site_portfolio(root):
     from replikit.publish.site import gather
 
     return gather(root, today=WHEN.date)
+# --------------------------------------------------------------------------- as a user meets it
+LATEX_TITLE = "\\input{/etc/passwd} and {an unbalanced brace"
+LATEX_SUMMARY = "They sent \\input{/etc/passwd} and } {{ braces"
+
+
+def test_a_latex_hostile_title_and_summary_go_through_the_workflow(tmp_path):
+    """Issue 23: the workflow renders the report (HTML, PDF), its claims detail and the MLRC
+    draft of a study whose title and contact summary hold LaTeX; the text is printed, never
+    run or refused."""
+    from test_workflow_report import _sandbox
+
+    data = study_dict(2)
+    data["paper"]["title"] = LATEX_TITLE
+    contacts = CONTACTS.replace('"' + SUMMARY.replace("\\", "\\\\") + '"',
+                                '"' + LATEX_SUMMARY.replace("\\", "\\\\") + '"')
+    here = Path.cwd()
+    try:
+        root = _sandbox(tmp_path, data, contacts)
+    finally:
+        os.chdir(here)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--config",
+                           "study=fakestudy", "mlrc=true", "--rerun-triggers", "mtime"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = root / "reports" / "fakestudy"
+    tex = " ".join((out / "mlrc" / "main.tex").read_text(encoding="utf-8").split())
+    assert "\\input{/etc" not in tex.replace("\\usepackage[utf8]{inputenc}", "")
+    assert "\\textbackslash input\\{/etc/passwd\\} and \\{an unbalanced brace" in tex
+    bib = (out / "mlrc" / "references.bib").read_text(encoding="utf-8")
+    assert bib.count("{") == bib.count("}")  # BibTeX counts braces, escaped or not
+    detail = (out / "claims-detail.html").read_text(encoding="utf-8")
+    assert "\\input{/etc/passwd} and {an unbalanced brace: claims in detail" in detail
+    report = " ".join((out / "report.html").read_text(encoding="utf-8").split())
+    assert LATEX_SUMMARY in report  # the contact log's summary, in the timeline
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")

@@ -136,6 +136,30 @@ def test_typst_failure_names_the_format_and_keeps_the_old_pdf(rendered, tmp_path
     assert not list(folder.glob(".report.pdf.*"))
 
 
+def test_a_typst_failure_quotes_the_offending_text_and_its_section(tmp_path, monkeypatch):
+    # A reference Markdown did not escape: typst reads @class as a citation of a label.
+    monkeypatch.setenv("PATH", path_without_quarto())
+    qmd = tmp_path / "doc.qmd"
+    qmd.write_text("---\ntitle: t\n---\n\n# Audit of the original code\n\n"
+                   "```{=typst}\nThe XPath [@class='gr'] is a citation here.\n```\n")
+    with pytest.raises(ReplikitError) as err:
+        render(qmd, ["pdf"], engine="pandoc")
+    found = err.value.found
+    assert "label `<class>` does not exist" in found and "None" not in found
+    assert "in section 'Audit of the original code', doc.typ line" in found
+    assert "The XPath [@class='gr'] is a citation here." in found
+
+
+def test_a_pandoc_failure_quotes_the_offending_front_matter_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", path_without_quarto())
+    qmd = tmp_path / "doc.qmd"
+    qmd.write_text('---\nlang: en\ntitle: "\\input{/etc/passwd}"\n---\n\nText.\n')
+    with pytest.raises(ReplikitError) as err:
+        render(qmd, ["html"], engine="pandoc")
+    assert "in front-matter key 'title', doc.qmd line 3: " \
+        'title: "\\input{/etc/passwd}"' in err.value.found
+
+
 def test_unknown_format_and_missing_source_are_errors(rendered, tmp_path):
     with pytest.raises(ReplikitError, match="unknown report format 'odt'"):
         render(rendered["qmd"], ["odt"])

@@ -42,14 +42,17 @@ def _ledger_in_full(path: Path) -> None:
     read_ledger(path)
 
 
-def _sandbox(root: Path) -> Path:
+def _sandbox(root: Path, manifest: dict | None = None, contacts: str | None = None) -> Path:
+    """The sandbox; ``manifest`` replaces the fixture study's, ``contacts`` adds a log."""
     for name in LINKED:
         (root / name).symlink_to(REPO / name)
     os.chdir(root)
     build_results(Path("."), 2)
     study = Path("studies", "fakestudy")
     study.mkdir(parents=True)
-    (study / "study.yaml").write_text(yaml.safe_dump(study_dict(2), sort_keys=False))
+    (study / "study.yaml").write_text(yaml.safe_dump(manifest or study_dict(2), sort_keys=False))
+    if contacts is not None:
+        (study / "contacts.yaml").write_text(contacts, encoding="utf-8")
     for runner in ("original.py", "ours.py"):
         (study / runner).write_text("def run(ctx):\n    return {'metrics': {}}\n")
     bench = Path("benchmarks/fakestudy/runs/rerun-svd/seed=0.tsv")

@@ -11,26 +11,26 @@ code section and the questions of the letter to the authors.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from replikit import paths
 from replikit.audit import data, dependencies, documentation, hardware, randomness
+from replikit.audit.files import NotCode, distribution_name, own_files
 from replikit.audit.model import CATEGORIES, Finding, sort_findings
 from replikit.audit.pysource import load_tree
 from replikit.audit.text import audit_questions, findings_markdown
 from replikit.errors import ReplikitError
-from replikit.fetch.archives import extract_all, is_archive
 from replikit.fileio import read_json, write_json
 
 CHECKS = (dependencies, randomness, data, documentation, hardware)
 
 
-def audit_tree(root: str | Path) -> dict[str, Any]:
-    """Audit the code under ``root``; a JSON-able dict with the findings and counts."""
+def audit_tree(root: str | Path, files: list[Path] | None = None) -> dict[str, Any]:
+    """Audit the code under ``root`` (only ``files`` when given); a JSON-able dict with
+    the findings and counts."""
     root = Path(root).resolve()
-    tree = load_tree(root)
+    tree = load_tree(root, None if files is None else [Path(f).resolve() for f in files])
     findings: list[Finding] = []
     for module in CHECKS:
         findings += module.check(tree)
@@ -46,9 +46,8 @@ def audit_tree(root: str | Path) -> dict[str, Any]:
 def audit_artifact(study: str, artifact: str, root: str | Path = ".") -> Path:
     """Audit a fetched artifact of ``study``; write and return ``results/<study>/audit.json``.
 
-    The artifact's record (``results/<study>/artifacts/<artifact>.json``) gives its folder
-    or archive; an archive is unpacked (safely) into a temporary folder first, and an
-    archive holding one top folder (an sdist) is audited from inside it.
+    The artifact's record (``results/<study>/artifacts/<artifact>.json``) gives its folder,
+    archive or installed distribution; only its own files are audited (:func:`audit_path`).
     """
     root = Path(root)
     record_path = root / paths.artifact_record(study, artifact)
@@ -76,7 +75,7 @@ def audit_record(study: str, record: dict[str, Any]) -> dict[str, Any]:
     if record.get("status") != "ok" or not path.exists():
         return {"status": "not-run", "study": study, "artifact": artifact,
                 "reason": str(record.get("reason") or "its path is missing")}
-    audit = _audit_path(path)
+    audit = audit_path(path, distribution_name(record))
     audit.update({"status": "ok", "study": study, "artifact": artifact,
                   "artifact_sha256": record.get("sha256"), "commit": record.get("commit"),
                   "source": (record.get("source") or {}).get("ref"),
@@ -84,18 +83,18 @@ def audit_record(study: str, record: dict[str, Any]) -> dict[str, Any]:
     return audit
 
 
-def _audit_path(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        return audit_tree(path)
-    if not is_archive(path):
+def audit_path(path: str | Path, distribution: str | None = None) -> dict[str, Any]:
+    """Audit the own files of a folder, an archive (unpacked first) or, with
+    ``distribution``, an installed distribution in a site folder
+    (:func:`replikit.audit.files.own_files`)."""
+    try:
+        with own_files(path, distribution) as own:
+            return {**audit_tree(own.root, own.files), "audited": own.origin}
+    except NotCode as exc:
         raise ReplikitError("the artifact is one file, not code to audit", where=str(path),
                             expected="a folder (git checkout, installed distribution) or "
-                            "an archive (sdist, wheel, zip)", found=path.name)
-    with tempfile.TemporaryDirectory(prefix="replikit-audit-") as work:
-        unpacked = extract_all(path, work)
-        tops = list(unpacked.iterdir())
-        return audit_tree(tops[0] if len(tops) == 1 and tops[0].is_dir() else unpacked)
+                            "an archive (sdist, wheel, zip)", found=exc.path.name) from None
 
 
-__all__ = ["CATEGORIES", "Finding", "audit_artifact", "audit_questions", "audit_record",
-           "audit_tree", "findings_markdown"]
+__all__ = ["CATEGORIES", "Finding", "audit_artifact", "audit_path", "audit_questions",
+           "audit_record", "audit_tree", "findings_markdown"]

@@ -1,7 +1,8 @@
 """Is the original code complete? A checklist over the fetched code, and the ACM badges.
 
-:func:`check_artifact` inspects one code artifact (a git checkout or an installed
-distribution folder, as recorded in ``results/<study>/artifacts/<name>.json``) for the five
+:func:`check_artifact` inspects one code artifact (a git checkout, an archive, or an
+installed distribution, as recorded in ``results/<study>/artifacts/<name>.json``), its own
+files only (:mod:`replikit.audit.files`), for the five
 things a reader needs to reproduce a paper from its code: declared dependencies, training
 code, evaluation code, pretrained models, and a README with the results table and the
 commands that produce it. Each item is ``yes``, ``no`` or ``unknown``, with the files that
@@ -21,11 +22,12 @@ from typing import Any
 
 import pandas as pd
 
+from replikit.audit.files import NotCode, distribution_name, own_files
+
 ITEMS = ("dependencies", "training code", "evaluation code", "pretrained models",
          "results table and commands")
 MAX_EVIDENCE = 4
 MAX_TEXT_BYTES = 400_000  # a source file larger than this is not read for patterns
-SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "bin"}
 
 DEPENDENCY_FILES = ("requirements*.txt", "setup.py", "setup.cfg", "pyproject.toml",
                     "environment.yml", "environment.yaml", "Pipfile", "conda.yaml",
@@ -34,11 +36,13 @@ CODE_SUFFIXES = {".py", ".pyx", ".ipynb", ".sh", ".r", ".jl", ".lua", ".scala", 
 # "train.py", "train_bert.py", "run-training.sh", but not "trainset.py" (a data structure).
 TRAIN_NAME = re.compile(r"(^|[_\-/])(train|training|fit|finetune|pretrain)([_\-][\w\-]*)?"
                         r"\.\w+$", re.I)
-TRAIN_TEXT = re.compile(r"def (fit|train)\w*\(|\.backward\(\)|optimizer\.step\(|\.fit\(")
+# ``estimator.train(input_fn=...)`` trains; ``model.train()`` (no argument) only sets a mode.
+TRAIN_TEXT = re.compile(r"def (fit|train)\w*\(|\.backward\(\)|optimizer\.step\(|\.fit\("
+                        r"|\.train\([^)\s]|\.minimize\(|\.apply_gradients\(")
 EVAL_NAME = re.compile(r"(^|[_\-/])(eval|evaluate|evaluation|benchmark|metrics?|accuracy)"
                        r"([_\-][\w\-]*)?\.\w+$", re.I)
 EVAL_TEXT = re.compile(r"def (evaluate|cross_validate|rmse|mae|ndcg|recall|accuracy|"
-                       r"precision)\w*\(")
+                       r"precision)\w*\(|\.evaluate\([^)\s]|\b(ndcg|mrr|rmse)\w*\s*\+?=[^=]")
 MODEL_SUFFIXES = {".pt", ".pth", ".ckpt", ".safetensors", ".h5", ".hdf5", ".onnx", ".pb",
                   ".npz", ".joblib", ".pkl", ".pickle", ".tflite"}
 MODEL_DOC = re.compile(r"(pre-?trained|checkpoint)s?\b[^\n]{0,120}(download|https?://)"
@@ -60,16 +64,6 @@ class Check:
 
 
 # --------------------------------------------------------------------------- inspection
-def _files(root: Path) -> list[Path]:
-    """Every file under ``root``, sorted, skipping VCS, caches and virtual environments."""
-    found = []
-    for path in sorted(root.rglob("*")):
-        parts = set(path.relative_to(root).parts[:-1])
-        if path.is_file() and not parts & SKIP_DIRS:
-            found.append(path)
-    return found
-
-
 def _text(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_TEXT_BYTES:
@@ -96,8 +90,10 @@ def _readmes(root: Path, files: list[Path]) -> list[Path]:
 def check_dependencies(root: Path, files: list[Path]) -> Check:
     """Declared dependencies: a requirements/setup/pyproject/environment file, or an installed
     distribution's ``Requires-Dist`` lines."""
+    # At most one folder deep, and not the documentation's own (doc/requirements.txt).
     declared = [p for p in files if any(p.match(g) for g in DEPENDENCY_FILES)
-                and len(p.relative_to(root).parts) <= 2]
+                and len(parts := p.relative_to(root).parts) <= 2
+                and parts[0] not in ("doc", "docs")]
     for meta in (p for p in files if p.name == "METADATA"):
         if re.search(r"^Requires-Dist:", _text(meta), re.M):
             declared.append(meta)
@@ -170,24 +166,30 @@ def check_artifact(record: dict[str, Any]) -> list[Check]:
     ----------
     record
         An artifact record (``results/<study>/artifacts/<name>.json``): ``status``,
-        ``path``, ``reason``.
+        ``path``, ``reason``, and for a distribution its ``source`` or ``distribution``.
 
     Returns
     -------
     list of Check
-        One per item of :data:`ITEMS`; all ``unknown`` when the artifact is unavailable or
-        its folder is missing.
+        One per item of :data:`ITEMS`, judged on the artifact's own files
+        (:func:`replikit.audit.files.own_files`: an archive unpacked, an installed
+        distribution without its dependencies); all ``unknown`` when the artifact is
+        unavailable, its path is missing, or it is one file that is not an archive.
     """
     path = Path(record["path"]) if record.get("path") else None
     if record.get("status") != "ok" or path is None or not path.exists():
         why = record.get("reason") or ("its folder is missing" if path else "not fetched")
         return [Check(item, "unknown", f"artifact unavailable: {why}") for item in ITEMS]
-    if path.is_file():
-        # An archive or single file: only its name can be judged.
-        return [Check(item, "unknown", f"the artifact is a single file ({path.name}), "
-                      "not a folder of code") for item in ITEMS]
-    files = _files(path)
-    return [check(path, files) for check in CHECKS]
+    try:
+        with own_files(path, distribution_name(record)) as own:
+            return checklist(own.root, own.files)
+    except NotCode as exc:
+        return [Check(item, "unknown", f"{exc}: there is no code to judge") for item in ITEMS]
+
+
+def checklist(root: Path, files: list[Path]) -> list[Check]:
+    """The five items for the files of one artifact (relative to ``root``)."""
+    return [check(root, files) for check in CHECKS]
 
 
 def is_original_code(record: dict[str, Any]) -> bool:
@@ -338,4 +340,4 @@ def badge_table(badges: Iterable[Badge]) -> pd.DataFrame:
 
 
 __all__ = ["BADGE_RULES", "Badge", "Check", "ITEMS", "acm_badges", "badge_table",
-           "check_artifact", "completeness_table", "is_original_code", "other_code"]
+           "check_artifact", "checklist", "completeness_table", "is_original_code", "other_code"]

@@ -3,13 +3,18 @@
 requirements files line by line with ``packaging``; ``pyproject.toml`` and ``Pipfile`` with
 tomllib; ``setup.py`` with ast (the ``install_requires`` of its ``setup()`` call);
 ``setup.cfg`` with configparser; conda's ``environment.yml`` with PyYAML's composer, which
-keeps line numbers. Each declared requirement keeps the file and line it was written on.
+keeps line numbers; a wheel's ``*.dist-info/METADATA`` (and an sdist's ``PKG-INFO`` when
+nothing else declares anything) with the e-mail parser, its ``Requires-Dist`` fields. Each
+declared requirement keeps the file and line it was written on, and whether it is optional
+(an extra: installed only when asked for).
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
+import dataclasses
+import email.parser
 import re
 import tomllib
 from dataclasses import dataclass
@@ -37,6 +42,7 @@ class Declared:
     requirement: Requirement | None  # None: not PEP 508 (conda or poetry syntax)
     exact: bool  # pinned to one version (==, ===, a full commit, conda's name=1.2.3)
     error: str | None = None
+    optional: bool = False  # an extra (optional-dependencies, ``extra == "x"``)
 
 
 def declaration_files(tree: CodeTree) -> list[Path]:
@@ -45,14 +51,21 @@ def declaration_files(tree: CodeTree) -> list[Path]:
     names = {"setup.py", "setup.cfg", "pyproject.toml", "Pipfile", *ENVIRONMENT}
     return [p for p in tree.files if len(parts := p.relative_to(tree.root).parts) <= 2
             and parts[0] not in ("doc", "docs") and (p.name in names or
-                                                     REQUIREMENTS.match(p.name))]
+                                                     REQUIREMENTS.match(p.name) or
+                                                     _is_wheel_metadata(parts))]
+
+
+def _is_wheel_metadata(parts: tuple[str, ...]) -> bool:
+    return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA"
 
 
 def read_declarations(tree: CodeTree) -> list[Declared]:
     found: list[Declared] = []
     for path in declaration_files(tree):
         rel, text = tree.rel(path), path.read_text(encoding="utf-8", errors="replace")
-        if REQUIREMENTS.match(path.name):
+        if path.name == "METADATA":
+            found += _metadata(rel, text)
+        elif REQUIREMENTS.match(path.name):
             found += _requirements_file(rel, text)
         elif path.name == "setup.py":
             found += _setup_py(rel, text)
@@ -64,6 +77,22 @@ def read_declarations(tree: CodeTree) -> list[Declared]:
             found += _pipfile(rel, text)
         else:
             found += _environment(rel, text)
+    pkg_info = tree.root / "PKG-INFO"  # an sdist's metadata repeats its setup files
+    if not found and pkg_info in tree.files:
+        found = _metadata("PKG-INFO", pkg_info.read_text(encoding="utf-8", errors="replace"))
+    return found
+
+
+def _metadata(rel: str, text: str) -> list[Declared]:
+    """The ``Requires-Dist`` fields of core metadata (a wheel's METADATA, PKG-INFO)."""
+    headers = email.parser.HeaderParser().parsestr(text)
+    found = []
+    for spec in headers.get_all("Requires-Dist") or []:
+        spec = " ".join(spec.split())
+        dep = pep508(spec, rel, _line_of(text, f"Requires-Dist: {spec}"))
+        extra = dep.requirement is not None and dep.requirement.marker is not None and \
+            "extra" in str(dep.requirement.marker)
+        found.append(dataclasses.replace(dep, optional=extra))
     return found
 
 
@@ -138,10 +167,11 @@ def _pyproject(rel: str, text: str) -> list[Declared]:
     except tomllib.TOMLDecodeError:
         return []
     project = data.get("project", {})
-    specs = list(project.get("dependencies", []))
-    for extra in project.get("optional-dependencies", {}).values():
-        specs += extra
-    found = [pep508(spec, rel, _line_of(text, f'"{spec}"')) for spec in specs]
+    found = [pep508(spec, rel, _line_of(text, f'"{spec}"')) for spec in
+             project.get("dependencies", [])]
+    found += [dataclasses.replace(pep508(spec, rel, _line_of(text, f'"{spec}"')),
+                                  optional=True)
+              for extra in project.get("optional-dependencies", {}).values() for spec in extra]
     poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
     found += [_loose(name, value, rel, text) for name, value in poetry.items()
               if name.lower() != "python"]

@@ -3,10 +3,18 @@
 Conflicts are decided with ``packaging``'s specifier sets: two declarations of one package
 conflict when no version named by either (nor the next patch or minor release after one)
 satisfies both, e.g. ``torch==1.4.0`` in requirements.txt and ``torch>=1.6`` in setup.py.
-Python 2 is seen in syntax (see :func:`replikit.audit.pysource.python2_constructs`) and in
-semantics Python 3 changed silently: ``map()``/``filter()``/``zip()`` called as a statement
-for their side effects (lazy in Python 3, so nothing happens), ``print >>f, x``, and names
-and methods Python 3 removed (``xrange``, ``dict.iteritems`` ...).
+Python 2 is decided by the parser: a file Python 3 cannot parse, with the constructs only
+Python 2 accepts (see :func:`replikit.audit.pysource.python2_constructs`), or the
+``print >>f, x`` statement that Python 3 parses by accident (as a shift) and then fails on.
+A name or method such as ``xrange`` or ``.iteritems()`` is not evidence: it may be guarded
+(``six.iteritems``, ``try``/``except NameError``) or belong to another library (pandas had
+``Series.iteritems``). One behaviour Python 3 changed silently is reported too:
+``map()``/``filter()``/``zip()`` called as a statement for their side effects, which are
+lazy in Python 3, so the function is never applied.
+
+Optional dependencies (extras) are not reported as unpinned: they are installed only when
+asked for. Two declarations conflict only when their environment markers are the same (a
+requirement for Python < 3.9 and another for 3.12 never meet).
 """
 
 from __future__ import annotations
@@ -23,11 +31,6 @@ from replikit.audit.model import Finding
 from replikit.audit.pysource import CodeTree, PySource, python2_constructs
 
 LAZY_IN_PY3 = {"map", "filter", "zip"}
-PY2_NAMES = {"xrange": "range", "raw_input": "input", "unicode": "str", "basestring": "str",
-             "long": "int", "execfile": "exec(open(f).read())", "reduce": "functools.reduce",
-             "unichr": "chr", "cmp": "a key function"}
-PY2_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys",
-               "has_key": "the 'in' operator"}
 INTERPRETER = {"python", "pip"}
 
 
@@ -70,7 +73,7 @@ def _not_pinned(declared: list[Declared]) -> list[Finding]:
         if dep.error:
             message = f"'{dep.spec}' is not a valid requirement ({dep.error})"
             findings.append(_at(dep, "invalid-requirement", message))
-        elif not dep.exact and dep.name not in INTERPRETER:
+        elif not dep.exact and not dep.optional and dep.name not in INTERPRETER:
             how = "any version" if dep.spec.strip() == dep.name or not _has_version(dep) \
                 else f"a range ({dep.spec.strip()})"
             findings.append(_at(dep, "not-pinned", f"{dep.name} is not pinned: {how} may "
@@ -92,8 +95,8 @@ def _conflicts(declared: list[Declared]) -> list[Finding]:
     findings = []
     pep = [d for d in declared if d.requirement is not None and d.requirement.specifier]
     for a, b in combinations(pep, 2):
-        if a.name == b.name and not _compatible(a.requirement.specifier,
-                                                b.requirement.specifier):
+        if a.name == b.name and str(a.requirement.marker) == str(b.requirement.marker) \
+                and not _compatible(a.requirement.specifier, b.requirement.specifier):
             findings.append(_at(b, "conflicting", f"{b.name}: '{b.spec}' here and '{a.spec}' "
                                 f"at {a.file}:{a.line} admit no common version"))
     return findings
@@ -142,7 +145,6 @@ def _error_line(source: PySource) -> int:
 
 def _python2_semantics(source: PySource) -> list[Finding]:
     findings = []
-    local = source.defined_names
     for node in source.walk():
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(
                 node.value.func, ast.Name) and node.value.func.id in LAZY_IN_PY3:
@@ -154,16 +156,6 @@ def _python2_semantics(source: PySource) -> list[Finding]:
         elif isinstance(node, ast.Expr) and _is_print_chevron(node.value):
             findings.append(source.finding("dependencies", "python2", "Python 2 only: "
                                            "'print >>f, x' statement", node.lineno))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and \
-                node.id in PY2_NAMES and node.id not in local:
-            findings.append(source.finding(
-                "dependencies", "python2-semantics", f"{node.id} exists only in Python 2 "
-                f"(Python 3: {PY2_NAMES[node.id]})", node.lineno))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr in PY2_METHODS:
-            findings.append(source.finding(
-                "dependencies", "python2-semantics", f".{node.func.attr}() exists only in "
-                f"Python 2 (Python 3: {PY2_METHODS[node.func.attr]})", node.lineno))
     return findings
 
 

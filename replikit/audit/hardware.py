@@ -53,9 +53,12 @@ def _tests_gpu(test: ast.AST) -> bool:
 
 
 def _gpu_only(source: PySource, guarded: set[int]) -> list[Finding]:
+    # ``device.type == torch.device("cuda").type`` asks which device is used; it fixes none.
+    compared = {id(n) for c in source.walk() if isinstance(c, ast.Compare)
+                for operand in (c.left, *c.comparators) for n in ast.walk(operand)}
     findings = []
     for node in source.walk():
-        if not isinstance(node, ast.Call) or node.lineno in guarded:
+        if not isinstance(node, ast.Call) or node.lineno in guarded or id(node) in compared:
             continue
         if isinstance(node.func, ast.Attribute) and node.func.attr == "cuda" and \
                 not _is_module(source, node.func.value):

@@ -18,11 +18,8 @@ from pathlib import Path
 
 import parso
 
+from replikit.audit.files import folder_files
 from replikit.audit.model import Finding
-
-SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "site-packages",
-             ".tox", "build", "dist"}
-MAX_BYTES = 1_000_000  # a larger file is generated or data, not code to read
 
 
 @dataclass
@@ -149,15 +146,11 @@ class CodeTree:
         return names
 
 
-def load_tree(root: Path) -> CodeTree:
-    """Every file under ``root`` (skipping VCS, caches, environments), Python ones parsed."""
-    files = []
-    for path in sorted(root.rglob("*")):
-        parts = set(path.relative_to(root).parts[:-1])
-        if path.is_file() and not parts & SKIP_DIRS and path.stat().st_size <= MAX_BYTES:
-            files.append(path)
-    tree = CodeTree(root, files, [])
-    tree.python = [_parse(path, tree.rel(path)) for path in files if path.suffix == ".py"]
+def load_tree(root: Path, files: list[Path] | None = None) -> CodeTree:
+    """The tree of ``files`` under ``root`` (default: every file of the folder, skipping VCS,
+    caches and environments, :func:`replikit.audit.files.folder_files`), Python ones parsed."""
+    tree = CodeTree(root, folder_files(root) if files is None else files, [])
+    tree.python = [_parse(path, tree.rel(path)) for path in tree.files if path.suffix == ".py"]
     return tree
 
 

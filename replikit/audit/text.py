@@ -1,6 +1,8 @@
 """An audit as text: the report's code section and the letter's questions to the authors.
 
 Both take the dict :func:`replikit.audit.audit_tree` returns (or ``audit.json`` read back).
+Findings quote code, paths and regular expressions, so every cell goes through the
+Markdown escaping of :mod:`replikit.publish.text`.
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
+
 from replikit.audit.model import CATEGORIES
+from replikit.publish.text import code_span, markdown_table, md_escape
 
 MAX_ROWS = 25  # per category in the report; audit.json keeps them all
 MAX_PLACES = 3  # locations quoted in one question
@@ -27,13 +32,14 @@ def findings_markdown(audit: dict[str, Any], heading_level: int = 3) -> str:
         rows = [f for f in findings if f["category"] == category]
         if not rows:
             continue
-        lines += ["", f"{hashes}# {category.capitalize()}", "", f"*{meaning}*", "",
-                  "| where | problem | code |", "|---|---|---|"]
-        for finding in rows[:MAX_ROWS]:
-            lines.append(f"| `{_where(finding)}` | {_cell(finding['message'])} | "
-                         f"{_code(finding['evidence'])} |")
+        shown = pd.DataFrame({"where": [code_span(_where(f)) for f in rows[:MAX_ROWS]],
+                              "problem": [f["message"] for f in rows[:MAX_ROWS]],
+                              "code": [code_span(f["evidence"]) if f["evidence"] else ""
+                                       for f in rows[:MAX_ROWS]]})
         if len(rows) > MAX_ROWS:
-            lines.append(f"| … | {len(rows) - MAX_ROWS} more in audit.json | |")
+            shown.loc[len(shown)] = ["…", f"{len(rows) - MAX_ROWS} more in audit.json", ""]
+        lines += ["", f"{hashes}# {category.capitalize()}", "", f"*{md_escape(meaning)}*", "",
+                  markdown_table(shown)]
     return "\n".join(lines) + "\n"
 
 
@@ -41,14 +47,6 @@ def _where(finding: dict[str, Any]) -> str:
     if finding["file"] is None:
         return "(whole tree)"
     return f"{finding['file']}:{finding['line']}" if finding["line"] else finding["file"]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return f"`{_cell(text).replace('`', '´')}`" if text else ""
 
 
 def audit_questions(audit: dict[str, Any]) -> list[str]:

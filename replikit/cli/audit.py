@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from replikit import paths
-from replikit.audit import audit_artifact, audit_tree
+from replikit.audit import audit_artifact, audit_path
 from replikit.audit.text import findings_markdown
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
@@ -17,7 +17,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "problems; writes results/<study>/audit.json")
     p.add_argument("study", help="the study (or, with --path, a name for the output)")
     p.add_argument("artifact", nargs="?", help="the code artifact, as fetched by the workflow")
-    p.add_argument("--path", type=Path, help="audit this folder instead of a fetched artifact")
+    p.add_argument("--path", type=Path, help="audit this folder or archive (sdist, wheel) "
+                   "instead of a fetched artifact")
     p.add_argument("--markdown", action="store_true", help="print the findings as Markdown")
     p.set_defaults(func=cmd_audit)
 
@@ -26,7 +27,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     root = Path(args.root)
     if args.path is not None:
         out = write_json(root / paths.audit(args.study),
-                         {**audit_tree(args.path), "study": args.study,
+                         {**audit_path(args.path), "study": args.study,
                           "path": str(args.path)})
     else:
         if not args.artifact:

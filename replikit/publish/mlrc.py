@@ -36,7 +36,7 @@ from replikit.publish.facts import EXPERIMENT_MEANING, cost_sentence, mib, verdi
 from replikit.publish.report import summary_paragraph, time_statement, verdict_counts
 from replikit.publish.report.common import measured_digits
 from replikit.publish.report.environment import hardware_rows, hardware_table
-from replikit.publish.text import markdown_table, md_escape, yaml_md
+from replikit.publish.text import code_span, latex_escape, markdown_table, md_escape, yaml_md
 from replikit.results import ReportDate, Results
 from replikit.study import Study
 from replikit.vocabulary import LEVELS
@@ -130,8 +130,8 @@ def citation_key(study: Study) -> str:
 def bibtex_entry(study: Study) -> str:
     """The original paper as a BibTeX ``@misc`` entry (the venue is kept as printed)."""
     paper = study.paper
-    fields = [("title", f"{{{_bib(paper.title)}}}"), ("author", " and ".join(
-        _bib(a) for a in paper.authors)), ("howpublished", _bib(paper.venue)),
+    fields = [("title", f"{{{latex_escape(paper.title)}}}"), ("author", " and ".join(
+        latex_escape(a) for a in paper.authors)), ("howpublished", latex_escape(paper.venue)),
         ("year", str(paper.year))]
     if paper.doi:
         fields.append(("doi", paper.doi))
@@ -141,10 +141,6 @@ def bibtex_entry(study: Study) -> str:
         fields += [("eprint", paper.arxiv), ("archiveprefix", "arXiv")]
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
     return f"@misc{{{citation_key(study)},\n{body}\n}}\n"
-
-
-def _bib(text: str) -> str:
-    return re.sub(r"([&%$#_])", r"\\\1", text).replace("{", "").replace("}", "")
 
 
 # --------------------------------------------------------------------------- markdown
@@ -165,8 +161,9 @@ def _experiment_lines(study: Study) -> list[str]:
         params = ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in exp.params.items())
         seeds = ", ".join(str(s) for s in exp.seeds)
         code = "original code" if exp.implementation == "original" else "re-implementation"
-        lines.append(f"- `{name}` ({code}; seeds {seeds}): {md_escape(exp.description)}"
-                     + (f" Parameters: `{params.replace('`', '')}`." if params else ""))
+        lines.append(f"- {code_span(name)} ({code}; seeds {seeds}): "
+                     f"{md_escape(exp.description)}"
+                     + (f" Parameters: {code_span(params)}." if params else ""))
     return lines
 
 
@@ -176,15 +173,16 @@ def _artifact_lines(study: Study, artifacts: list[dict[str, Any]]) -> list[str]:
         name = str(record.get("name"))
         declared = study.artifacts.get(name)
         source = record.get("source") or {}
-        used = f"from {source.get('kind')} `{source.get('ref')}`" if source else ""
+        used = f"from {md_escape(source.get('kind'))} {code_span(source.get('ref'))}" \
+            if source else ""
         status = record.get("status", DASH)
-        text = f"- `{name}`"
+        text = f"- {code_span(name)}"
         if declared is not None:
             text += f" ({declared.role}): {md_escape(declared.description).rstrip('.')}."
         text += f" Status: {md_escape(status)}"
         text += f", {used}" if used else ""
-        text += f"; sha256 `{record['sha256']}`" if record.get("sha256") else ""
-        text += f"; commit `{record['commit']}`" if record.get("commit") else ""
+        text += f"; sha256 {code_span(record['sha256'])}" if record.get("sha256") else ""
+        text += f"; commit {code_span(record['commit'])}" if record.get("commit") else ""
         text += f"; {md_escape(record['reason'])}" if record.get("reason") else ""
         if declared is not None and declared.licence:
             text += f". Licence: {md_escape(declared.licence)}"
@@ -277,7 +275,7 @@ def communication_text(study: Study, contacts_file: str | Path | None, when: Rep
                 "nothing is recorded about contact with the original authors.")
     text = mlrc_communication_section(contacts, study.claims, when.date,
                                       window_days=contacts.window_days, fmt="markdown")
-    return f"{md_escape(text.strip())} {when.sentence()}"
+    return f"{text.strip()} {md_escape(when.sentence())}"
 
 
 def copy_figures(figures_dir: str | Path, out: Path) -> list[str]:

@@ -11,12 +11,14 @@ the Quarto-only syntax the report uses (``templates/report/quarto-compat.lua``):
 
 Every output is written to a temporary file beside its target and moved into place only
 when the renderer succeeded; a failing renderer raises a :class:`ReplikitError` naming the
-format and quoting the tool's output.
+format, quoting the tool's diagnostics and the offending line of the source it points at,
+with the section (or front-matter key) that line belongs to.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -186,10 +188,16 @@ def _render_pdf(qmd: Path, target: Path) -> Path:
             typst.compile(str(typ), output=str(tmp), root=str(qmd.parent), format="pdf",
                           timestamp=0)
         except Exception as exc:  # typst raises its own error types with the diagnostics
+            diagnostic = getattr(exc, "diagnostic", None) or str(exc)
+            location = re.search(r"\S+\.typ:(\d+):\d+", diagnostic)
             raise ReplikitError(
                 "rendering pdf failed in typst", where=str(typ),
-                expected="a typst document that compiles", found=_tail(str(exc)),
-                fix="read the diagnostics above; the .typ file is kept for inspection",
+                expected="a typst document that compiles",
+                found=_tail(diagnostic.strip()) + (
+                    _offending(typ, int(location.group(1))) if location else ""),
+                fix="the offending text above reached the PDF unescaped: report it as a bug "
+                "of replikit's escaping, and meanwhile reword it in the file it comes from; "
+                "the .typ file is kept for inspection",
             ) from exc
     return target
 
@@ -199,6 +207,33 @@ _RENDERERS = {"html": _render_html, "pdf": _render_pdf, "docx": _render_docx,
 
 
 # --------------------------------------------------------------------------- running
+def _offending(source: Path, line: int) -> str:
+    """The source line a diagnostic points at, and the section or front-matter key it is in."""
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    if not 0 < line <= len(lines):
+        return ""
+    heading = next((h.lstrip("#= ").strip() for h in reversed(lines[:line - 1])
+                    if re.match(r"(#+|=+) \S", h)), None)
+    key = re.match(r"([\w-]+):", lines[line - 1])
+    field = (f"front-matter key {key.group(1)!r}" if key and heading is None else
+             f"section {heading!r}" if heading else "the start of the document")
+    return (f"\n  in {field}, {source.name} line {line}: "
+            f"{_tail(lines[line - 1].strip(), 300)}")
+
+
+def _pandoc_location(message: str, cwd: Path) -> str:
+    """pandoc's 'at "<file>" (line N, ...)', plus a YAML parser's own line within the block."""
+    found = re.search(r'at "([^"]+)" \(line (\d+), column \d+\)', message)
+    if not found:
+        return ""
+    line = int(found.group(2))
+    inner = re.search(r"YAML parse exception at line (\d+)", message)
+    return _offending(cwd / found.group(1), line + int(inner.group(1)) if inner else line)
+
+
 def _tail(text: str, limit: int = 2000) -> str:
     text = text.strip()
     return text if len(text) <= limit else "…" + text[-limit:]
@@ -214,9 +249,10 @@ def _run(command: list[str], fmt: str, tool: str, cwd: Path) -> None:
                             where=str(cwd), found=str(exc),
                             fix=f"check that {tool} is installed and works") from exc
     if done.returncode != 0:
+        message = (done.stderr or "") + "\n" + (done.stdout or "")
         raise ReplikitError(
             f"rendering {fmt} failed in {tool} (exit status {done.returncode})",
             where=str(cwd), expected="exit status 0",
-            found=_tail((done.stderr or "") + "\n" + (done.stdout or "")),
+            found=_tail(message) + _pandoc_location(message, cwd),
             fix=f"read {tool}'s message above; the command was: {' '.join(command)}",
         )

@@ -1,11 +1,24 @@
-"""Text for the formats outputs land in: numbers, Markdown, LaTeX.
+"""Text for the formats outputs land in: Markdown, HTML and LaTeX, one function each.
 
-Every output formats numbers and escapes strings through these helpers, so a string from a
-manifest, a contacts log or a runner is escaped the same way wherever it appears.
+Every string from a manifest, a contacts log, a runner, a fetched artifact or the audit is
+escaped through these helpers, the same way wherever it appears:
+
+* :func:`md_escape` -- Markdown inline text: a paragraph, a list item, a heading, a table
+  cell. Every report and the MLRC draft are Markdown that pandoc (or Quarto) turns into
+  HTML, Typst (the PDF), LaTeX and DOCX; text escaped here comes out as itself in each of
+  them, so no separate Typst escaping exists (nothing writes Typst but pandoc).
+* :func:`code_span` -- Markdown inline code (paths, commands, code quoted by the audit).
+* :func:`yaml_md` -- a Markdown string in a document's YAML front matter (title, subtitle).
+* :func:`markdown_table` -- a pipe table whose cells go through :func:`md_escape` unless
+  they are already Markdown (:class:`Raw`, e.g. from :func:`code_span`).
+* :func:`html_escape` -- HTML written directly (the Zotero note).
+* :func:`latex_escape` -- LaTeX and BibTeX written directly (the MLRC draft's
+  ``references.bib``, its communication paragraph).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -15,19 +28,45 @@ import pandas as pd
 
 from replikit.numbers import DASH, is_missing
 
+# C0 controls (but the whitespace that is folded anyway), DEL and C1 controls: they carry
+# no text, break XML (DOCX) and YAML, and could drive a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters pandoc's Markdown gives a meaning to anywhere in a line. (Single quotes are
+# left to pandoc's typography, which prints them curly: a change of glyph, not of text.)
+_MD_SPECIAL = re.compile(r"([`*_\[\]<>|$#@~^&{}\"])")
+# At the start of a line these open a block: a list item (- x, + x, 1. x, 1) x), a
+# definition (: x) or a fenced div (:::), a setext heading's underline (===), a title block (%).
+_MD_BLOCK_START = re.compile(r"^(?:[-+](?=\s|$)|:|\d+(?=[.)](?:\s|$))|=+$|%)")
 
-def md_escape(text: Any) -> str:
-    """Escape text for a Markdown paragraph or pipe-table cell (one line).
 
-    Every character pandoc's Markdown gives a meaning to is backslash-escaped, so HTML
-    (``<img onerror=...>``), math (``$``), LaTeX (``\\``), entities (``&``), citations
-    and spans come out as the text itself in HTML, LaTeX, Typst and DOCX alike.
-    """
+def _plain(text: Any) -> str:
+    """One line of text: missing values empty, control characters dropped, whitespace folded."""
     if is_missing(text):
         return ""
-    text = " ".join(str(text).split())
-    text = text.replace("\\", "\\\\")
-    return re.sub(r"([`*_\[\]<>|$#@~^&{}\"])", r"\\\1", text)
+    return " ".join(_CONTROL.sub("", str(text)).split())
+
+
+def md_escape(text: Any) -> str:
+    """Escape text for Markdown inline content (paragraph, list item, pipe-table cell).
+
+    Every character pandoc's Markdown gives a meaning to is backslash-escaped, so HTML
+    (``<img onerror=...>``), math (``$``), LaTeX (``\\input``), entities (``&``), citations
+    (``[@key]``), spans, Typst markup (``#``, ``@``) and table pipes come out as the text
+    itself in HTML, LaTeX, Typst and DOCX alike. Runs of dashes stay dashes (not en or em
+    dashes, nor a rule), and a line-opening marker (``-``, ``1.``, ``:``) opens no block.
+    The text is folded to one line.
+    """
+    text = _plain(text).replace("\\", "\\\\")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = re.sub(r"-(?=-)|(?<=-)-", r"\\-", text)
+    if text.startswith("\\"):
+        return text
+    match = _MD_BLOCK_START.match(text)
+    if match is None:
+        return text
+    if match.group().isdigit():  # 1. -> 1\.
+        return text[:match.end()] + "\\" + text[match.end():]
+    return "\\" + text
 
 
 def yaml_md(text: Any) -> str:
@@ -62,17 +101,35 @@ class Raw(str):
 
 
 def code_span(text: Any) -> Raw:
-    return Raw(DASH if is_missing(text) or text == "" else f"`{str(text).replace('`', '')}`")
+    """Markdown inline code showing ``text`` as typed (folded to one line).
+
+    The fence is one backtick longer than the longest run of backticks inside, so code that
+    holds backticks stays whole; a pipe inside stays inside its table cell.
+    """
+    text = _plain(text)
+    if not text:
+        return Raw(DASH)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Raw(f"{fence}{pad}{text}{pad}{fence}")
 
 
-
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                  "^": r"\textasciicircum{}"}
-
-
-def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+def html_escape(text: Any) -> str:
+    """Escape text for HTML content or a quoted attribute value."""
+    return "" if is_missing(text) else html.escape(_CONTROL.sub("", str(text)), quote=True)
 
 
+# Each replacement is brace-balanced, so the result is safe in a BibTeX field too (BibTeX
+# counts braces and ignores the backslash of ``\\{``).
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+                  "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                  "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+
+
+def latex_escape(text: Any) -> str:
+    """Escape text for LaTeX (and BibTeX): every special character becomes itself in print,
+    so ``\\input{/etc/passwd}`` or an unbalanced brace is printed, never run or refused."""
+    if is_missing(text):
+        return ""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in _CONTROL.sub("", str(text)))

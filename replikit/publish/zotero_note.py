@@ -6,13 +6,13 @@ An HTML fragment, as Zotero stores notes; every value from the ledger is escaped
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
 from replikit.errors import ReplikitError
 from replikit.evaluate.claims_table import SUMMARY_COLUMNS, text_records
 from replikit.publish.facts import cost_sentence, verdict_sentence
+from replikit.publish.text import html_escape
 from replikit.results import Facts, Results
 from replikit.vocabulary import NOT_REPRODUCED, NOT_RUN, REPRODUCED
 
@@ -38,12 +38,12 @@ def verdict_note_html(study_name: str, title: str, rows: list[dict[str, str]],
                       report_url: str | None, today: dt.date, facts: Facts) -> str:
     """The child note: outcome, the study's counts and totals (as every output states
     them), the table per claim and level, the link."""
-    esc = html.escape
+    esc = html_escape
     head = (f"<h1>Reproducibility study: {esc(title)}</h1>"
             f"<p>Study <code>{esc(study_name)}</code>, updated {today}. Outcome: "
             f"<b>{esc(study_outcome(rows))}</b>. {esc(verdict_sentence(facts))}</p>"
             f"<p>In all: {esc(cost_sentence(facts))}</p>")
-    link = (f'<p>Report: <a href="{esc(report_url, quote=True)}">{esc(report_url)}</a></p>'
+    link = (f'<p>Report: <a href="{esc(report_url)}">{esc(report_url)}</a></p>'
             if report_url else "<p>The PDF report is attached to this item.</p>")
     cells = ["claim_id", "level", "metric", "reported", "mean", "sd", "n", "verdict"]
     table = ["<table><tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]

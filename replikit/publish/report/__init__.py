@@ -91,7 +91,7 @@ def _front_matter(study: Study, rules_markdown: str) -> dict[str, Any]:
     paper = study.paper
     return {
         "title": study.report.title or f"Reproducibility report: {paper.title}",
-        "subtitle": f"{', '.join(paper.authors)} -- {paper.venue}",
+        "subtitle": f"{', '.join(paper.authors)} – {paper.venue}",
         "study": study, "paper": paper, "summary_text": md_escape(study.summary),
         "rules": rules_markdown.strip(), "detail_name": DETAIL,
     }

@@ -26,7 +26,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     shown = pd.DataFrame({
         "artifact": [code_span(a) for a in checklist["artifact"]], "item": checklist["item"],
         "status": checklist["status"], "why": checklist["reason"],
-        "evidence": [Raw(", ".join(f"`{e}`" for e in str(v).split("; "))) if v else DASH
+        "evidence": [Raw(", ".join(code_span(e) for e in str(v).split("; "))) if v else DASH
                      for v in checklist["evidence"]],
     })
     return {

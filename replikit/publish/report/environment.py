@@ -12,7 +12,7 @@ import pandas as pd
 from replikit.errors import ReplikitError
 from replikit.numbers import DASH, is_missing
 from replikit.publish.report.common import write_csv
-from replikit.publish.text import code_span, markdown_table, md_escape
+from replikit.publish.text import Raw, code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
 
@@ -115,10 +115,11 @@ def _system_lines(env: dict[str, Any]) -> list[tuple[str, str]]:
              ("Memory", env.get("memory")), ("GPU", env.get("gpu") or "none"),
              ("Software deployment", env.get("software_deployment")),
              ("Cluster job", env.get("slurm_job_id")),
-             ("replikit commit", (f"`{git.get('commit')}`" + (" (uncommitted changes)"
-                                                           if git.get("dirty") else ""))
+             ("replikit commit", Raw(code_span(git.get("commit")) + (
+                 " (uncommitted changes)" if git.get("dirty") else ""))
               if git.get("commit") else None)]
-    return [(k, str(v)) for k, v in items if v not in (None, "")]
+    return [(k, v if isinstance(v, Raw) else md_escape(v)) for k, v in items
+            if v not in (None, "")]
 
 
 def actual_hardware(env: dict[str, Any]) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ import pandas as pd
 from replikit.evaluate.stats import summarize
 from replikit.numbers import DASH, fmt_number
 from replikit.publish.report.common import write_csv
-from replikit.publish.text import markdown_table
+from replikit.publish.text import markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
 from replikit.study.model import PeerFigure
@@ -72,7 +72,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     table = peer_table(study, results)
     source = write_csv(table, out / "tables" / "peers.csv")
     short = table[table["ours reaches it"] == "no"]
-    missed = [f"{row['experiment']} ({row['metric']})" for _, row in short.iterrows()]
+    missed = [md_escape(f"{row['experiment']} ({row['metric']})") for _, row in short.iterrows()]
     text = ("Each of our experiments reaches its peer's figure." if not missed else
             "Ours falls short of the peer's figure for: " + ", ".join(missed) + ".")
     return {

@@ -7,7 +7,7 @@ import torch
 from src.model import build
 
 DATA = "/home/alice/experiments/ml-1m/ratings.dat"
-
+load = lambda: np.loadtxt(DATA)  # noqa: E731 (a fixture: the path is used as a path)
 
 def fetch():
     urllib.request.urlretrieve("https://example.org/ml-1m.zip", "ml-1m.zip")
