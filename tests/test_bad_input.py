@@ -220,12 +220,12 @@ def test_runtime_in_the_manifest_is_the_default_limit(tmp_path):
     from replikit.run import harness
 
     seen = []
-    original = harness.time_limit
-    harness.time_limit = lambda seconds: (seen.append(seconds), original(seconds))[1]
+    original = harness.run_limited
+    harness.run_limited = lambda call, seconds: (seen.append(seconds), original(call, seconds))[1]
     try:
         execute(load_study("tiny", tmp_path), "e", 0, [], tmp_path / "m.json")
     finally:
-        harness.time_limit = original
+        harness.run_limited = original
     assert seen == [60]
 
 
