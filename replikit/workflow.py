@@ -379,11 +379,15 @@ def keep_last_good(outputs: Iterable[str]) -> None:
 
 
 def _print_failure(smk: Any, message: str, log_path: str) -> None:
-    kept = [str(paths.last_good(o)) for o in smk.output if paths.last_good(o).exists()]
+    kept = [paths.last_good(o) for o in smk.output if paths.last_good(o).exists()]
     lines = [f"replikit: {job_label(smk)} failed", *(f"  {line}" for line in
                                                      message.splitlines())]
     if kept:
-        lines.append(f"  the last good result is kept: {', '.join(kept)}")
+        lines.append(f"  the last good result is kept: {', '.join(map(str, kept))}")
+    if smk.rule == "run_experiment" and kept:
+        lines.append(f"  until this run succeeds, 'replikit status {smk.wildcards.study}' "
+                     "counts the kept record, marked 'kept from an earlier run', and the "
+                     "next workflow run tries it again")
     lines.append(f"  log: {log_path}")
     print("\n".join(lines), file=sys.stderr, flush=True)
 

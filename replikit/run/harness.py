@@ -333,7 +333,7 @@ def runner_left(study: Study, spec: str, what: str) -> ReplikitError:
     target, _, func = spec.partition(":")
     where = study.dir / target if target.endswith(".py") else Path(target)
     return ReplikitError(
-        f"the runner {spec} exited without returning a result: {what}",
+        f"the runner {spec} exited without returning a result",
         where=f"{paths.project_relative(where, str(where))}: {func}()",
         expected="the runner returns a dict such as {'metrics': {...}}",
         found=what,
@@ -350,7 +350,7 @@ def _stopped(record: dict[str, Any], context: RunContext, limit_s: float, ran_s:
     manifest = paths.project_relative(context.study.dir / "study.yaml", "study.yaml")
     times = seed_times(output, context.seed, ran_s)
     stopped = cause(
-        TIME_LIMIT, f"{limit_s / 60:g} min",
+        TIME_LIMIT, f"{limit_s / 60:g} min" if limit_s % 60 == 0 else f"{limit_s:g} s",
         f"resources.runtime of experiment {name!r} in {manifest}; time per seed so far: "
         f"{times}; fix: declare a quick profile that gives {name!r} smaller params "
         f"(profiles: {{quick: {{default: true, params: {{{name}: {{...}}}}}}}} in {manifest}; "
