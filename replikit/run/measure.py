@@ -86,6 +86,7 @@ def run_limited(call: Callable[[], T], seconds: float | None,
     if pid == 0:  # the child: run, send, and leave without the parent's exit handlers
         os.close(reader)
         os.setpgid(0, 0)
+        _end_with(os.getppid())
         _send(writer, _outcome(call, seconds))
         os._exit(0)
     os.close(writer)
@@ -104,6 +105,18 @@ def run_limited(call: Callable[[], T], seconds: float | None,
     if kind == "raised":
         raise value
     return value
+
+
+def _end_with(parent: int) -> None:
+    """Kill this process group when the parent is gone (killed with SIGKILL, say): a child in
+    a group of its own gets neither Ctrl-C nor the signal that ended its parent."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="replikit-end-with-parent", daemon=True).start()
 
 
 def _outcome(call: Callable[[], Any], seconds: float) -> tuple[str, Any]:
