@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_workflow_faults import snakemake
+from test_workflow_faults import RUNNER, snakemake
 
 from replikit.cli import main
 from replikit.fileio import read_json
@@ -27,15 +27,6 @@ pytestmark = pytest.mark.slow  # Snakemake invocations
 REPO = Path(__file__).resolve().parent.parent
 DATA = b"".join(b"%d\n" % (1 + i % 5) for i in range(50))
 PRIVATE = b"a private file outside the project\n"
-RUNNER = """\
-import numpy as np
-
-
-def mean(ctx):
-    values = np.loadtxt(ctx.artifact("ratings"))
-    rng = np.random.default_rng(ctx.seed)
-    return {"metrics": {"rmse": float(np.std(values) + rng.random() * 0.01)}}
-"""
 STUDY = """\
 schema_version: 1
 name: tiny
@@ -48,7 +39,7 @@ artifacts:
 experiments:
   mean:
     {{description: d, implementation: reimplementation, runner: "runner.py:mean",
-     needs: [ratings], seeds: [0, 1]}}
+     params: {{data: ratings}}, needs: [ratings], seeds: [0, 1]}}
 claims:
   - {{id: rmse, text: t, source: s, metric: rmse, reported: 1.4, decimals: 2,
      tolerance: {{absolute: 0.5}}, levels: {{re-implement: mean}}}}
