@@ -8,11 +8,13 @@ has its CUDA memory measured through it.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import pickle
 import resource
 import select
 import signal
+import struct
 import sys
 import threading
 import time
@@ -23,6 +25,8 @@ from typing import Any, TypeVar
 from replikit.environment import gpus
 
 T = TypeVar("T")
+
+_LENGTH = struct.Struct("!Q")  # the length of the outcome the child sends before it
 
 #: Seconds a runner has, once told to stop at its limit, to unwind (close files, end worker
 #: processes) before its process is killed.
@@ -87,6 +91,8 @@ def run_limited(call: Callable[[], T], seconds: float | None,
         os.close(reader)
         os.setpgid(0, 0)
         _end_with(os.getppid())
+        # Where a runner deaf to the stop sits, in the job's log, just before the kill.
+        faulthandler.dump_traceback_later(seconds + grace_s / 2, file=sys.stderr)
         _send(writer, _outcome(call, seconds))
         os._exit(0)
     os.close(writer)
@@ -132,6 +138,8 @@ def _outcome(call: Callable[[], Any], seconds: float) -> tuple[str, Any]:
 
 
 def _send(writer: int, outcome: tuple[str, Any]) -> None:
+    """The pickled outcome, after its length: the parent stops reading at its end, even
+    while a grandchild (a data loader's worker) still holds the pipe open."""
     try:
         data = pickle.dumps(outcome)
     except Exception:  # noqa: BLE001 -- an unpicklable value or exception: send its text
@@ -140,20 +148,29 @@ def _send(writer: int, outcome: tuple[str, Any]) -> None:
         data = pickle.dumps(("raised", RuntimeError(f"the runner's {kind} value could not be "
                                                     f"passed back: {text}")))
     with os.fdopen(writer, "wb") as pipe:
-        pipe.write(data)
+        pipe.write(_LENGTH.pack(len(data)) + data)
 
 
 def _receive(reader: int, deadline: float) -> bytes | None:
-    """All the child sends until it closes the pipe; None when the deadline passes first."""
-    chunks = []
-    while True:
+    """The outcome the child sends; b"" when it ends without sending it all, None when the
+    deadline passes first."""
+    received = b""
+    while not _whole(received):
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([reader], [], [], left)[0]:
             return None
         chunk = os.read(reader, 1 << 16)
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+            return b""
+        received += chunk
+    return received[_LENGTH.size:]
+
+
+def _whole(received: bytes) -> bool:
+    """Whether ``received`` holds the length and as many bytes as it says."""
+    if len(received) < _LENGTH.size:
+        return False
+    return len(received) >= _LENGTH.size + _LENGTH.unpack(received[:_LENGTH.size])[0]
 
 
 def _end(pid: int) -> str:
