@@ -26,7 +26,13 @@ from replikit import paths
 from replikit.errors import ReplikitError
 from replikit.evaluate import cost
 from replikit.evaluate.claims_table import REPORT_COLUMNS, as_ledger, read_ledger
-from replikit.evaluate.samples import SAMPLE_COLUMNS, measurement_samples, read_samples
+from replikit.evaluate.samples import (
+    SAMPLE_COLUMNS,
+    measurement_samples,
+    read_run_record,
+    read_samples,
+    run_record_files,
+)
 from replikit.fileio import read_json
 from replikit.vocabulary import LEVELS, VERDICTS
 
@@ -135,7 +141,7 @@ class Results:
         given.setdefault("last_run", dt.datetime.fromtimestamp(max(stamps), tz=dt.UTC)
                          if stamps else None)
         return cls(read_ledger(ledger, REPORT_COLUMNS), read_samples(samples),
-                   [read_json(p) for p in runs], [read_json(p) for p in artifacts],
+                   [read_run_record(p) for p in runs], [read_json(p) for p in artifacts],
                    environment(read_json(env) if env is not None else None), **given)
 
     @classmethod
@@ -148,7 +154,7 @@ class Results:
         given.setdefault("benchmarks", benchmarks if benchmarks.is_dir() else None)
         return cls.from_files(
             base / paths.ledger(study).name, base / paths.samples(study).name,
-            sorted((base / paths.runs_dir(study).name).glob(paths.RUN_RECORD_GLOB)),
+            run_record_files(base / paths.runs_dir(study).name),
             sorted((base / "artifacts").glob("*.json")),
             env if env.exists() else None, **given)
 

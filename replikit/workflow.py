@@ -268,6 +268,53 @@ def records_to_redo(study_name: str) -> list[str]:
     return redo
 
 
+#: What every run record holds (:func:`replikit.run.harness.execute` writes them all); a
+#: record without one was cut short or edited by hand.
+RUN_RECORD_KEYS = ("study", "experiment", "seed", "status", "reason", "metrics")
+
+
+def incomplete_run_records(study_name: str) -> list[str]:
+    """Run records that read as JSON but are not whole: the next run makes them again.
+
+    A copy cut short and closed again, or a hand edit, can leave ``{"status": "ok"}``: it
+    reads, but has no metrics, so its seed would silently drop out of the ledger. A record
+    is whole when it has every key of :data:`RUN_RECORD_KEYS`, names its own experiment
+    and seed, and an ``ok`` run has its metrics and wall time. (Unreadable records are
+    :func:`records_to_redo`'s.)
+    """
+    import json
+
+    redo = []
+    for name, exp in study(study_name).experiments.items():
+        for seed in exp.seeds:
+            path = paths.run_record(study_name, name, seed)
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (ValueError, OSError):
+                continue
+            problem = run_record_problem(record, name, seed)
+            if problem:
+                logging.getLogger(__name__).warning(
+                    "%s is incomplete (%s); it is made again", path, problem)
+                redo.append(str(path))
+    return redo
+
+
+def run_record_problem(record: Any, experiment: str, seed: int) -> str:
+    """What makes a readable run record not whole ('' when it is whole)."""
+    if not isinstance(record, dict):
+        return ""
+    missing = [key for key in RUN_RECORD_KEYS if key not in record]
+    if missing:
+        return f"no {', '.join(missing)}"
+    if (record["experiment"], record["seed"]) != (experiment, seed):
+        return f"it is the record of {record['experiment']} seed {record['seed']}"
+    if record["status"] == "ok" and not (isinstance(record["metrics"], dict)
+                                         and record["metrics"] and "wall_s" in record):
+        return "an ok run without its metrics or wall time"
+    return ""
+
+
 @contextlib.contextmanager
 def script_logging(log_path: str | Path) -> Iterator[logging.Logger]:
     """Send a workflow script's logging, stdout and stderr to its Snakemake log file."""
@@ -332,11 +379,15 @@ def keep_last_good(outputs: Iterable[str]) -> None:
 
 
 def _print_failure(smk: Any, message: str, log_path: str) -> None:
-    kept = [str(paths.last_good(o)) for o in smk.output if paths.last_good(o).exists()]
+    kept = [paths.last_good(o) for o in smk.output if paths.last_good(o).exists()]
     lines = [f"replikit: {job_label(smk)} failed", *(f"  {line}" for line in
                                                      message.splitlines())]
     if kept:
-        lines.append(f"  the last good result is kept: {', '.join(kept)}")
+        lines.append(f"  the last good result is kept: {', '.join(map(str, kept))}")
+    if smk.rule == "run_experiment" and kept:
+        lines.append(f"  until this run succeeds, 'replikit status {smk.wildcards.study}' "
+                     "counts the kept record, marked 'kept from an earlier run', and the "
+                     "next workflow run tries it again")
     lines.append(f"  log: {log_path}")
     print("\n".join(lines), file=sys.stderr, flush=True)
 

@@ -214,18 +214,35 @@ def test_a_runner_past_its_time_limit_gets_a_not_run_record(tmp_path):
     assert "time limit" in read_json(tmp_path / "m.json")["reason"]
 
 
+def test_a_limited_run_ends_when_its_runner_returns_though_a_worker_lives_on(tmp_path):
+    write_study(tmp_path, runner="import os, time\ndef run(ctx):\n    if os.fork() == 0:\n"
+                "        time.sleep(30)\n        os._exit(0)\n    return {'metrics': {'m': 1.0}}\n")
+    record = execute(load_study("tiny", tmp_path), "e", 0, [], tmp_path / "m.json",
+                     time_limit_s=3)
+    assert record["status"] == "ok" and record["metrics"]["m"] == 1.0
+
+
+def test_a_runner_whose_process_ends_is_named(tmp_path):
+    write_study(tmp_path, runner="import os\ndef run(ctx):\n    os._exit(3)\n")
+    with pytest.raises(ReplikitError) as info:
+        execute(load_study("tiny", tmp_path), "e", 0, [], tmp_path / "m.json", time_limit_s=30)
+    assert "runner.py: run(): the runner runner.py:run exited without returning a result" in str(
+        info.value)
+    assert "found:    its process ended (exit status 3)" in str(info.value)
+
+
 def test_runtime_in_the_manifest_is_the_default_limit(tmp_path):
     write_study(tmp_path, STUDY.replace("seeds: [0, 1]", "seeds: [0, 1]\n    resources: "
                                         "{runtime: 1}"))
-    from replikit.run import timing  # the limit applies to each call of the runner
+    from replikit.run import harness  # an untimed run makes one call: the limit is 1 min
 
     seen = []
-    original = timing.time_limit
-    timing.time_limit = lambda seconds: (seen.append(seconds), original(seconds))[1]
+    original = harness.run_limited
+    harness.run_limited = lambda call, seconds: (seen.append(seconds), original(call, seconds))[1]
     try:
         execute(load_study("tiny", tmp_path), "e", 0, [], tmp_path / "m.json")
     finally:
-        timing.time_limit = original
+        harness.run_limited = original
     assert seen == [60]
 
 

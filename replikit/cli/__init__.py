@@ -34,9 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_root(root: str) -> None:
+    """``--root`` must be a folder that exists: a typo must not look like an empty project."""
+    if not os.path.isdir(root):
+        raise ReplikitError(
+            "the project folder does not exist", where=f"--root {root}",
+            expected="a folder holding studies/", found="no folder at that path",
+            fix="correct the path given to --root (or create the folder first)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_root(args.root)
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
         return code

@@ -15,7 +15,7 @@ from replikit.authors.contacts import (
 from replikit.cli.common import parse_today
 from replikit.errors import ReplikitError
 from replikit.publish.communication import contacts_markdown
-from replikit.study import load_study
+from replikit.study import load_study, study_path
 from replikit.study.contacts import (
     CHANNEL_LABELS,
     Answer,
@@ -35,13 +35,19 @@ def _study_claim_ids(study: str, root: str | Path) -> list[str] | None:
         return None
 
 
+def _existing_study_log(args: argparse.Namespace) -> Path:
+    """The contact log's path, once the study is known to exist (no folder made for a typo)."""
+    study_path(args.study, args.root)
+    return contacts_path(args.study, args.root)
+
+
 def _load_for_command(args: argparse.Namespace) -> tuple[Contacts, Path]:
-    path = contacts_path(args.study, args.root)
+    path = _existing_study_log(args)
     return load_contacts(path, _study_claim_ids(args.study, args.root)), path
 
 
 def cmd_add_author(args: argparse.Namespace) -> int:
-    path = contacts_path(args.study, args.root)
+    path = _existing_study_log(args)
     author = Author(name=args.name, role=args.role, email=args.email,
                     affiliation=args.affiliation, preferred_channel=args.channel,
                     channel_url=args.channel_url, notes=args.notes)
@@ -70,7 +76,7 @@ def cmd_log(args: argparse.Namespace) -> int:
                (a.partition("=") for a in args.answer or [])]
     message = Message(
         id=next_id("m", [m.id for m in contacts.messages]),
-        date=parse_today(args.date),
+        date=parse_today(args.date, "--date"),
         direction=args.direction, authors=args.author or [a.name for a in contacts.authors],
         channel=args.channel, subject=args.subject, summary=args.summary,
         in_reply_to=args.in_reply_to, url=args.url, questions=questions, answers=answers,

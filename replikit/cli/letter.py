@@ -15,6 +15,7 @@ from replikit.study.contacts import contacts_path, load_contacts
 
 
 def cmd_letter(args: argparse.Namespace) -> int:
+    today = parse_today(args.today)
     study = load_study(args.study, args.root)
     root = Path(args.root)
     ledger = require_output(Path(args.ledger or root / paths.ledger(args.study)),
@@ -24,7 +25,6 @@ def cmd_letter(args: argparse.Namespace) -> int:
     log_file = contacts_path(args.study, args.root)
     contacts = load_contacts(log_file, [c.id for c in study.claims])
     out_dir = Path(args.out or root / paths.reports_dir(args.study) / "letter")
-    today = parse_today(args.today)
     sender = Sender(name=args.sender_name, address=args.sender_address
                     or os.environ.get("REPLIKIT_SMTP_FROM"))
     eml, txt = write_letter(study, contacts, ledger, report, out_dir, today=today, sender=sender)

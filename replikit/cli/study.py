@@ -16,7 +16,14 @@ GUIDE = "docs/writing-a-study.md"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    for name in args.studies or list_studies(args.root):
+    names = args.studies or list_studies(args.root)
+    if not names:
+        raise ReplikitError(
+            "there is no study to validate", where=str(Path(args.root) / "studies"),
+            expected="folders studies/<name>/ each with a study.yaml",
+            found="none", fix="run replikit from the project folder (or give --root), "
+            "or start a study with 'replikit new <name>'")
+    for name in names:
         study = check_study_files(name, args.root)
         print(f"{study.name}: ok ({len(study.claims)} claims, "
               f"{len(study.experiments)} experiments, {len(study.artifacts)} artifacts; "

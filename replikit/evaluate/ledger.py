@@ -174,8 +174,7 @@ def _comparison_row(study: Study, claim: Claim, level: str, a: str, b: str,
         mean_a=comparison.mean_a, mean_b=comparison.mean_b, effect_size=effect.d_z,
         effect_ci_low=effect.d_z_ci_low, effect_ci_high=effect.d_z_ci_high,
     )
-    note = "".join(f"; not used: {r.reason()}" for r in (runs_a, runs_b) if r.missing)
-    return _PendingComparison(row, comparison, note)
+    return _PendingComparison(row, comparison, missing_note(runs_a) + missing_note(runs_b))
 
 
 def _measured_relation_row(study: Study, claim: Claim, level: str, check: LevelCheck,
@@ -205,7 +204,7 @@ def _measured_relation_row(study: Study, claim: Claim, level: str, check: LevelC
     row.update(seeds=seeds, sample=unit)
     if claim.kind == "equivalence":
         row.update(reported=None, drift_abs=None, drift_rel=None)
-    missing = "".join(f"; not used: {r.reason()}" for r in (runs_a, runs_b) if r.missing)
+    missing = missing_note(runs_a) + missing_note(runs_b)
     extra = "".join(f"; {n}" for n in notes) + missing + load_note(claim, runs_a, runs_b)
     info = "" if claim.kind == "equivalence" else information(study, claim, check)
     finish(row, judged, info, band.reported, extra)

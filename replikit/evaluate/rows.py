@@ -55,7 +55,12 @@ def apply_verdict(row: dict[str, Any], verdict: Verdict) -> None:
                rule=verdict.rule, seeds_needed=verdict.seeds_needed)
 
 def missing_note(runs: Runs) -> str:
-    return f"; not used: {runs.reason()}" if runs.missing else ""
+    """Seeds not used, and seeds whose record was kept from an earlier run (a rerun failed)."""
+    kept = [f"seed {seed} kept from an earlier run at {record['kept_from']} (its latest run "
+            "failed; the next workflow run tries it again)"
+            for seed, record in sorted(runs.ok.items()) if record.get("kept_from")]
+    note = "".join(f"; {runs.experiment} {text}" for text in kept)
+    return note + (f"; not used: {runs.reason()}" if runs.missing else "")
 
 def load_note(claim: Claim, *runs: Runs) -> str:
     """Times taken while others used the machine are unreliable: say so, and by how much."""

@@ -14,6 +14,7 @@ its folds average to the aggregate; otherwise the single aggregate.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -217,22 +218,43 @@ def _per_unit(runs: Runs, seeds: Sequence[int], metric: str
 
 # --------------------------------------------------------------------------- files
 def load_records(results: str | Path, study_name: str) -> list[dict[str, Any]]:
-    """Every run record under ``<results>/<study>/runs/``, sorted by path.
-
-    Only the records themselves (:data:`replikit.paths.RUN_RECORD_GLOB`): the last good copy
-    a failed job leaves in ``.last-good/`` is not a run of its own.
-    """
+    """Every run record under ``<results>/<study>/runs/``, sorted by path
+    (:func:`run_record_files`, read by :func:`read_run_record`)."""
     base = Path(results) / study_name / paths.runs_dir(study_name).name
-    records = []
-    for path in sorted(base.glob(paths.RUN_RECORD_GLOB)):
-        try:
-            record = read_json(path)
-        except json.JSONDecodeError as exc:
-            raise ReplikitError("is not valid JSON", where=str(path), found=str(exc),
-                                fix="delete the file and re-run the experiment") from exc
-        record["_path"] = str(path)
-        records.append(record)
-    return records
+    return [{**read_run_record(path), "_path": str(path)} for path in run_record_files(base)]
+
+
+def run_record_files(runs_dir: str | Path) -> list[Path]:
+    """Each run's record: its ``metrics.json``, or its last good copy when a failed rerun
+    left none.
+
+    A job that fails loses its output (Snakemake deletes it, so the next run tries again);
+    the job kept a copy of the last good one in ``.last-good/``
+    (:func:`replikit.workflow.keep_last_good`). Until the seed runs again, that copy stands
+    for the seed, marked as kept (:func:`read_run_record`), rather than the seed going
+    missing. A last good copy beside a record is not a run of its own.
+    """
+    runs_dir = Path(runs_dir)
+    records = set(runs_dir.glob(paths.RUN_RECORD_GLOB))
+    for kept in runs_dir.glob(f"*/seed=*/{paths.LAST_GOOD}/metrics.json"):
+        if not (kept.parent.parent / kept.name).exists():
+            records.add(kept)
+    return sorted(records)
+
+
+def read_run_record(path: str | Path) -> dict[str, Any]:
+    """A run record; a last good copy also says when it was written (``kept_from``, UTC),
+    which the ledger's reasons quote."""
+    path = Path(path)
+    try:
+        record = read_json(path)
+    except json.JSONDecodeError as exc:
+        raise ReplikitError("is not valid JSON", where=str(path), found=str(exc),
+                            fix="delete the file and re-run the experiment") from exc
+    if path.parent.name == paths.LAST_GOOD:
+        written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        record["kept_from"] = written.strftime("%Y-%m-%d %H:%M UTC")
+    return record
 
 
 SAMPLE_COLUMNS = ["claim_id", "level", "experiment", "metric", "seed", "fold", "value"]

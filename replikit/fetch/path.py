@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from replikit.fetch.job import FetchJob, Unreachable
@@ -10,10 +9,9 @@ from replikit.study import PathSource
 
 
 def fetch_path(job: FetchJob, source: PathSource, expected: str | None) -> dict[str, Any]:
-    local = Path(source.path).expanduser()
-    if not local.is_absolute():
-        local = job.study.dir / local
+    local = source.local(job.study.dir)
     if not local.is_file():
-        raise Unreachable(f"no file at {local}")
+        where = "" if source.shown() != source.path else " in the study folder"
+        raise Unreachable(f"no file at {source.shown()}{where}")
     with job.cache.scratch() as work:
         return job.take_member(local, source, work, expected)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from replikit.study import Artifact, GitSource, PypiSource, source_kind
+from replikit.study import Artifact, GitSource, PathSource, PypiSource, source_kind
 
 
 def describe_source(source: Any) -> dict[str, Any]:
@@ -25,6 +25,8 @@ def describe_source(source: Any) -> dict[str, Any]:
     kind = source_kind(source)
     if isinstance(source, GitSource):
         return {"kind": kind, "ref": f"{source.git}@{source.commit}"}
+    if isinstance(source, PathSource):  # never this machine's folders
+        return {"kind": kind, "ref": source.shown()}
     out: dict[str, Any] = {"kind": kind, "ref": getattr(source, kind)}
     if source.member:
         out["member"] = source.member

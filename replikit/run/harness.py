@@ -9,11 +9,12 @@ that takes a :class:`RunContext` and returns a dict::
 
 The harness checks the experiment's artifacts first (a missing one gives a "not run" record
 with the reason instead of an error), seeds Python, NumPy and torch, stops a runner that
-runs past the experiment's ``resources.runtime`` (a "not run" record says so; see
-:func:`time_limit`), checks what the runner returns (:mod:`replikit.run.checks`), measures
-wall time, CPU
-time (its own and its child processes'), peak memory and, when the runner reports a CUDA
-``device``, GPU time and peak GPU memory, and writes ``metrics.json`` atomically.
+runs past the experiment's ``resources.runtime`` (it then runs in a child process that is
+killed if it ignores the stop; a "not run" record says so, see
+:func:`replikit.run.measure.run_limited`), checks what the runner returns
+(:mod:`replikit.run.checks`), measures wall time, CPU time (its own and its child
+processes'), peak memory and, when the runner reports a CUDA ``device``, GPU time and
+peak GPU memory, and writes ``metrics.json`` atomically.
 
 A runner that finds it cannot run (no maintained package for a baseline, a private data
 set) raises :class:`NotRunnable` with the reason: the record says "not run" with that reason
@@ -25,6 +26,7 @@ of this workflow took meanwhile (``load``; such times are marked unreliable).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.machinery
 import importlib.util
@@ -39,21 +41,27 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from replikit import paths
 from replikit.errors import ReplikitError
 from replikit.fileio import read_json, write_json
 from replikit.run.checks import checked_result
 from replikit.run.measure import (
+    ChildEnded,
     TimeLimitExceeded,
     cuda_devices,
     gpu_peak_mb,
     reset_gpu_peak,
+    run_limited,
 )
 from replikit.run.seeding import generator_states, seed_everything, seeding_record
-from replikit.run.timing import run_timed, timing_plan
+from replikit.run.timing import TimingPlan, run_timed, timing_plan
 from replikit.study import Experiment, Study
 from replikit.vocabulary import ARTIFACT_UNAVAILABLE, NEEDS_GPU, NOT_RUNNABLE, TIME_LIMIT
 
 log = logging.getLogger(__name__)
+
+#: Where a study declares its budget profiles (a quick one for a first run).
+PROFILES_GUIDE = "docs/writing-a-study.md, part 1, step 6 (Budget profiles)"
 
 
 class ArtifactUnavailable(ReplikitError):
@@ -260,33 +268,47 @@ def execute(
     context = RunContext(study, experiment_name, exp, seed, artifacts, output.parent, profile)
     put_code_on_path(exp, artifacts)
     runner = load_runner(study, exp.runner)
-    seeded = seed_everything(seed)
-    states = generator_states()
-    reset_gpu_peak()
-    started = time.perf_counter()
+    plan = timing_plan(study, experiment_name)
     if time_limit_s is None and exp.resources.runtime:
-        time_limit_s = exp.resources.runtime * 60
-    threads = int(record["params"].get("threads") or exp.resources.threads)
+        # resources.runtime bounds one call of the runner; a timed experiment makes
+        # warm-up and repeat calls (replikit.run.timing), each given that time.
+        time_limit_s = exp.resources.runtime * 60 * plan.calls
+    started = time.perf_counter()
     try:
-        # One call, or warm-up and repeats for a timed experiment (replikit.run.timing).
-        timed = run_timed(lambda: runner(context), timing_plan(study, experiment_name),
-                          reseed=lambda: seed_everything(seed), limit_s=time_limit_s,
-                          cpus_used=threads)
+        measured = run_limited(lambda: measured_run(runner, context, plan), time_limit_s)
     except NotRunnable as exc:
         return _not_runnable(record, experiment_name, exc.reason, output)
     except TimeLimitExceeded:
-        stopped = cause(TIME_LIMIT, f"{time_limit_s:g} s",
-                        "the run was stopped (resources.runtime; raise it to let it finish)")
-        record.update(status="not-run", reason=cause_text(stopped), causes=[stopped],
-                      metrics={}, wall_s=time.perf_counter() - started)
-        write_json(output, record)
-        return record
+        return _stopped(record, context, time_limit_s, time.perf_counter() - started, output)
+    except ChildEnded as exc:
+        raise runner_left(study, exp.runner, f"its process ended ({exc.status})") from None
+    record.update(measured)
+    write_json(output, record)
+    return record
+
+
+def measured_run(runner, context: RunContext, plan: TimingPlan) -> dict[str, Any]:
+    """Seed, call the runner, check its result, and measure what the run cost.
+
+    Runs where the runner runs (a child process under a time limit), so its CPU time, peak
+    memory and GPU memory are the run's own.
+    """
+    exp, params = context.experiment, context.params
+    seeded = seed_everything(context.seed)
+    states = generator_states()
+    reset_gpu_peak()
+    threads = int(params.get("threads") or exp.resources.threads)
+    # One call, or warm-up and repeats for a timed experiment (replikit.run.timing); the
+    # time limit bounds all of them together (run_limited, in execute).
+    timed = run_timed(lambda: call_runner(runner, context), plan,
+                      reseed=lambda: seed_everything(context.seed), limit_s=None,
+                      cpus_used=threads)
     wall = timed.wall_s
-    result = checked_result(timed.result, exp.runner, experiment_name, seed)
+    result = checked_result(timed.result, exp.runner, context.experiment_name, context.seed)
     metrics = {**result.get("metrics", {}), **timed.time_metrics}
     device = result.get("device", "cpu")
     gpu_used = str(device).startswith("cuda")
-    record.update(
+    return dict(
         status="ok", reason="", metrics=metrics, folds=result.get("folds", []),
         extra=result.get("extra", {}), wall_s=wall, cpu_s=timed.cpu_s,
         children_cpu_s=timed.children_cpu_s,
@@ -298,8 +320,63 @@ def execute(
         seeding=seeding_record(seeded, states),
         load=timed.load, timing=timed.timing,
     )
+
+
+def call_runner(runner, context: RunContext) -> Any:
+    """The runner's result; a runner that calls ``sys.exit()`` is named with what it did."""
+    try:
+        return runner(context)
+    except SystemExit as exc:
+        raise runner_left(context.study, context.experiment.runner,
+                          f"it called sys.exit({exc.code!r})") from None
+
+
+def runner_left(study: Study, spec: str, what: str) -> ReplikitError:
+    """The error for a runner that ended its run without returning a result."""
+    target, _, func = spec.partition(":")
+    where = study.dir / target if target.endswith(".py") else Path(target)
+    return ReplikitError(
+        f"the runner {spec} exited without returning a result",
+        where=f"{paths.project_relative(where, str(where))}: {func}()",
+        expected="the runner returns a dict such as {'metrics': {...}}",
+        found=what,
+        fix=f"make {func}() return its result instead of exiting; raise "
+            "replikit.run.harness.NotRunnable(reason) when it cannot run here",
+    )
+
+
+def _stopped(record: dict[str, Any], context: RunContext, limit_s: float, ran_s: float,
+             output: Path) -> dict[str, Any]:
+    """The record of a run stopped at its time limit; the reason says which limit, the time
+    of each seed so far, and where a quicker profile is declared."""
+    name = context.experiment_name
+    manifest = paths.project_relative(context.study.dir / "study.yaml", "study.yaml")
+    times = seed_times(output, context.seed, ran_s)
+    stopped = cause(
+        TIME_LIMIT, f"{limit_s / 60:g} min" if limit_s % 60 == 0 else f"{limit_s:g} s",
+        f"resources.runtime of experiment {name!r} in {manifest}; time per seed so far: "
+        f"{times}; fix: declare a quick profile that gives {name!r} smaller params "
+        f"(profiles: {{quick: {{default: true, params: {{{name}: {{...}}}}}}}} in {manifest}; "
+        f"see {PROFILES_GUIDE}), or raise resources.runtime")
+    record.update(status="not-run", reason=cause_text(stopped), causes=[stopped],
+                  metrics={}, wall_s=ran_s)
     write_json(output, record)
+    print(f"replikit: experiment {name!r} seed {context.seed}: {record['reason']}",
+          file=sys.__stderr__, flush=True)
     return record
+
+
+def seed_times(output: Path, seed: int, ran_s: float) -> str:
+    """``seed 0: 61 s (stopped), seed 1: 12 s``: the wall time each seed of the experiment
+    took so far, from its sibling run records (this seed's own time as it was stopped)."""
+    times = {seed: f"{ran_s:.0f} s (stopped)"}
+    for path in output.parent.parent.glob(f"*/{output.name}"):
+        with contextlib.suppress(ReplikitError, ValueError, OSError):
+            other = read_json(path)
+            stopped = " (stopped)" if other.get("status") != "ok" else ""
+            if "wall_s" in other and int(other.get("seed", -1)) != seed:
+                times[int(other["seed"])] = f"{float(other['wall_s']):.0f} s{stopped}"
+    return ", ".join(f"seed {s}: {times[s]}" for s in sorted(times))
 
 
 def _not_runnable(record: dict[str, Any], experiment: str, reason: str,

@@ -43,6 +43,11 @@ class TimingPlan:
     warmup: int
     repeats: int
 
+    @property
+    def calls(self) -> int:
+        """Runner calls in all: the warm-ups and the timed repeats."""
+        return self.warmup + self.repeats
+
 
 def timed_experiments(study: Study) -> set[str]:
     """Experiments a time or throughput claim uses at some level (whatever the manifest says)."""
@@ -144,7 +149,7 @@ def run_timed(call: Callable[[], Any], plan: TimingPlan, *, reseed: Callable[[],
     first, result, repeats, differs = None, None, [], []
     window = LoadWindow()
     started_at = time.time()
-    for index in range(plan.warmup + plan.repeats):
+    for index in range(plan.calls):
         if index:
             reseed()
         if index == plan.warmup:

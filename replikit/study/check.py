@@ -8,6 +8,7 @@ end (whose failure would cost the runs' time).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from replikit import paths, safe_yaml
@@ -16,6 +17,9 @@ from replikit.study.contacts import load_contacts
 from replikit.study.loading import load_study, study_path
 from replikit.study.model import Study
 from replikit.study.peers import peer_figures
+from replikit.study.sources import PathSource
+
+log = logging.getLogger(__name__)
 
 
 def check_study_files(name: str | Path, root: str | Path = ".") -> Study:
@@ -26,6 +30,8 @@ def check_study_files(name: str | Path, root: str | Path = ".") -> Study:
     """
     study = load_study(name, root)
     folder = study_path(name, root).parent
+    for warning in local_files_outside(study, root):
+        log.warning("%s", warning)
     problems: list[ReplikitError] = []
     contacts = folder / paths.CONTACTS
     if contacts.exists():
@@ -44,6 +50,30 @@ def check_study_files(name: str | Path, root: str | Path = ".") -> Study:
             where=str(folder), found="\n" + "\n".join(str(p) for p in problems),
             fix="correct each file as its message says, then run 'replikit validate' again")
     return study
+
+
+def local_files_outside(study: Study, root: str | Path = ".") -> list[str]:
+    """A warning for each ``path`` source outside the project folder (e.g. ``/etc/hostname``).
+
+    Such a file is accepted and hashed like any other artifact (its sha256 pins its bytes),
+    but the study then runs only where that file is: say so before any run. Records and
+    reports name it by its file name only (:meth:`replikit.study.PathSource.shown`).
+    """
+    project = Path(root).resolve()
+    warnings = []
+    for name, artifact in study.artifacts.items():
+        for index, source in enumerate(artifact.sources):
+            if not isinstance(source, PathSource):
+                continue
+            if source.local(study.dir).resolve().is_relative_to(project):
+                continue
+            warnings.append(
+                f"warning: {study.dir / paths.MANIFEST}: artifacts.{name}.sources[{index}].path: "
+                f"{source.path} lies outside the project; it is hashed like any other artifact "
+                "and reports name it only by its file name, but another machine will not "
+                "have it; fix: copy it into the study folder and give a relative path, or add "
+                "a url or pypi source that others can fetch")
+    return warnings
 
 
 def check_profiles(root: str | Path = ".") -> list[Path]:

@@ -7,7 +7,7 @@ Each kind is one pydantic model; :data:`Source` is their tagged union, and
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -74,9 +74,34 @@ class PypiSource(_Source):
 
 
 class PathSource(_Source):
-    """A file in the study folder (relative) or anywhere on disk (absolute)."""
+    """A file in the study folder (relative) or anywhere on disk (absolute).
+
+    A file outside the project is accepted, as a private data set on a shared disk must be:
+    its sha256 pins its bytes like any other artifact's. But another machine will not have
+    it, so checking the study warns (:func:`replikit.study.check.local_files_outside`), and
+    records and reports name it by its file name only (:meth:`shown`), never by the folders
+    of this machine.
+    """
 
     path: str
+
+    def local(self, study_dir: Path) -> Path:
+        """The file on this machine: ``~`` expanded, a relative path from the study folder."""
+        local = Path(self.path).expanduser()
+        return local if local.is_absolute() else Path(study_dir) / local
+
+    def shown(self) -> str:
+        """The path as records and reports show it: as written when relative, else by its
+        file name only.
+
+        >>> PathSource(path="/home/ada/private/ratings.csv").shown()
+        'ratings.csv (a local file outside the project)'
+        >>> PathSource(path="data/ratings.csv").shown()
+        'data/ratings.csv'
+        """
+        if self.path.startswith("~") or PurePosixPath(self.path).is_absolute():
+            return f"{PurePosixPath(self.path).name} (a local file outside the project)"
+        return self.path
 
 
 SOURCE_KINDS: dict[str, type[Strict]] = {

@@ -23,7 +23,8 @@ def check_study(config, settings):
     """Check first, run second: the manifest, contact log, notes and lock, before any job.
 
     Then retry what did not work: records of unavailable artifacts (and unreadable records)
-    are made again, as if named by --forcerun (replikit.workflow.records_to_redo).
+    are made again, as if named by --forcerun (replikit.workflow.records_to_redo), and so
+    are run records cut short (replikit.workflow.incomplete_run_records).
     """
     check_config(config)
     try:
@@ -31,7 +32,7 @@ def check_study(config, settings):
     except ReplikitError as error:
         raise WorkflowError(str(error))
     if not workflow.remote_exec:
-        redo = rk.records_to_redo(config["study"])
+        redo = rk.records_to_redo(config["study"]) + rk.incomplete_run_records(config["study"])
         settings.forcerun = frozenset(settings.forcerun) | frozenset(redo)
 
 
