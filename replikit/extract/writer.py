@@ -40,7 +40,7 @@ def _entry_lines(claim: dict[str, Any]) -> list[str]:
     out = []
     for index, (key, value) in enumerate(claim.items()):
         text = yaml.safe_dump({key: value}, default_flow_style=True, width=10_000,
-                              sort_keys=False).strip()[1:-1]  # "{key: value}" -> "key: value"
+                              sort_keys=False, allow_unicode=True).strip()[1:-1]  # "{key: value}" -> "key: value"
         out.append(("  - " if index == 0 else "    ") + text)
     return out
 
