@@ -83,12 +83,21 @@ def test_member_of_an_archive_artifact(fetched):
     entries, provenance = extract_claims("code:tinypaper-1.0/README.md", study="demo",
                                          root=root)
     assert [(e["claim"]["id"], e["claim"]["reported"]) for e in entries] == [
-        ("data-set-ml-100k-rmse", 0.934), ("data-set-ml-100k-time", 6)]
+        ("ml-100k-rmse", 0.934), ("ml-100k-time", 6)]
     assert provenance["artifact"] == "code"
     assert provenance["artifact_sha256"] == file_sha256(sdist)  # the sdist itself
     assert provenance["sha256"] == sha256(README)
     assert provenance["member"] == "tinypaper-1.0/README.md"
     assert entries[0]["claim"]["source"].startswith("tinypaper-1.0/README.md, tinypaper")
+
+
+def test_a_member_named_from_the_package_root_or_listed(fetched):
+    root, _ = fetched
+    entries, provenance = extract_claims("code:README.md", study="demo", root=root)
+    assert provenance["member"] == "tinypaper-1.0/README.md" and len(entries) == 2
+    with pytest.raises(ReplikitError, match="has no file 'docs/results.md'") as err:
+        extract_claims("code:docs/results.md", study="demo", root=root)
+    assert err.value.found == "files with results tables: tinypaper-1.0/README.md"
 
 
 def test_file_artifact_taken_from_an_sdist(fetched):

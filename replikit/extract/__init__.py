@@ -3,7 +3,8 @@
 One reader per source format (:mod:`.markdown`, :mod:`.latex`, :mod:`.pdf`) turns a file
 into tables of printed cells (:mod:`.model`); :mod:`.candidates` makes candidate claims of
 their numbers (:mod:`.layout` reads a corner cell that names the axes), and :mod:`.drafts`
-adds what the text around a table says (:mod:`.context`): protocol, relation claims; :mod:`.writer` writes them as a YAML block to review and says what changed
+adds what the text around a table says (:mod:`.context`): protocol, relation claims;
+:mod:`.writer` writes them as a YAML block to review and says what changed
 since a previous run. :mod:`.sources` finds the file, also inside a fetched artifact.
 """
 

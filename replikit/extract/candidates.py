@@ -24,7 +24,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from replikit.extract.layout import cell as _cell
-from replikit.extract.layout import label_columns, place, table_layout
+from replikit.extract.layout import label_columns, place, row_label, table_layout
 from replikit.extract.model import (
     PERCENT,
     SECONDS,
@@ -78,7 +78,8 @@ def table_candidates(table: Table, *, keep_printed_digits: bool = False) -> list
             if number is None:
                 continue
             candidate = Candidate(
-                table=table.label, row=_row_label(row, 1 if layout else labels),
+                table=table.label, row=(row_label(row, table.header[-1], labels) if layout
+                                        else _row_label(row, labels)),
                 column=column.label, number=number, file=table.file, section=table.section,
                 where=table.where, bold=cell.bold, underline=cell.underline,
                 metric_label=column.bottom, context=table.context)
@@ -236,6 +237,8 @@ def claim_text(candidate: Candidate) -> str:
     if candidate.method or candidate.dataset:
         who = candidate.method or "the method"
         on = candidate.dataset or candidate.section or candidate.table
+        if number.unit == SECONDS:
+            return f"{who} takes {shown} on {on}"
         return f"{who} has {candidate.metric or 'a value of'} {shown} on {on}"
     if number.unit == SECONDS:
         return f"{candidate.row} takes {shown} on {candidate.table}"

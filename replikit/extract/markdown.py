@@ -3,7 +3,8 @@
 A pipe table's top-left header cell usually names what the table is about (Surprise's
 README: "Movielens 100k"), so it labels the table; when it is empty the heading above the
 table does. The paragraphs of the table's section are its context (seeds, protocol, the
-sentences that relate its methods). Links keep their text, and ``**bold**`` / ``<u>`` marks are kept on the cell.
+sentences that relate its methods). Links keep their text, and ``**bold**`` / ``<u>``
+marks are kept on the cell.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def read_tables(path: Path, display_name: str | None = None) -> list[Table]:
         elif token.type == "table_open":
             end = _closing(tokens, index)
             tables.append(_table(tokens[index:end], name, section, len(tables) + 1, token))
-            tables[-1].context = paragraphs.setdefault(sections[-1], [])  # the section's later paragraphs join it
+            # The section's paragraphs so far; its later ones join the same list.
+            tables[-1].context = paragraphs.setdefault(sections[-1], [])
             index = end
         index += 1
     return tables

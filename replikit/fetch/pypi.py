@@ -32,22 +32,22 @@ from replikit.study import PypiSource
 
 
 def fetch_pypi(job: FetchJob, source: PypiSource, expected: str | None) -> dict[str, Any]:
-    dist, from_cache = _distribution(job.cache, source.pypi, sdist=source.sdist,
-                                     locked=set(job.lock.get("distributions") or {}))
+    dist, from_cache = distribution(job.cache, source.pypi, sdist=source.sdist,
+                                    locked=set(job.lock.get("distributions") or {}))
     dist_sha = pooch.file_hash(str(dist), alg="sha256")
-    distribution = {"file": dist.name, "sha256": dist_sha}
+    described = {"file": dist.name, "sha256": dist_sha}
     if source.member or source.strip_header:
         with job.cache.scratch() as work:
             result = job.take_member(dist, source, work, expected)
-        return {**result, "distribution": distribution, "from_cache": from_cache}
-    distribution["locked"] = _check_distribution(job, dist, dist_sha)
+        return {**result, "distribution": described, "from_cache": from_cache}
+    described["locked"] = _check_distribution(job, dist, dist_sha)
     if source.install:
         installed = resolve.install_with_dependencies(
             job, source.pypi, dist, dist_sha, job.cache.root / "pypi")
-        return {**installed, "sha256": dist_sha, "distribution": distribution,
+        return {**installed, "sha256": dist_sha, "distribution": described,
                 "size_bytes": dist.stat().st_size, "from_cache": from_cache}
     path = place(dist, job.dest_dir / dist.name)
-    return {"path": str(path), "sha256": dist_sha, "distribution": distribution,
+    return {"path": str(path), "sha256": dist_sha, "distribution": described,
             "size_bytes": path.stat().st_size, "from_cache": from_cache}
 def _check_distribution(job: FetchJob, dist: Path, got: str) -> bool:
     """Check a distribution file against the manifest or the lock; record an unknown one.
@@ -65,7 +65,7 @@ def _check_distribution(job: FetchJob, dist: Path, got: str) -> bool:
     return False
 
 
-def _distribution(cache: Cache, requirement: str, *, sdist: bool = False,
+def distribution(cache: Cache, requirement: str, *, sdist: bool = False,
                   locked: set[str] | frozenset[str] = frozenset()) -> tuple[Path, bool]:
     """The distribution file of a pinned requirement, and whether the cache already had it.
 
