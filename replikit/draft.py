@@ -30,7 +30,7 @@ from replikit.fetch.artifacts import fetch_artifact, lock_study
 from replikit.fetch.cache import Cache
 from replikit.fetch.pypi import distribution
 from replikit.fileio import write_json, write_text
-from replikit.study import load_study
+from replikit.study import Study, load_study
 from replikit.study.scaffold import scaffold_study
 
 CODE = "original-code"  # the draft's name for the paper's code artifact: its sdist
@@ -63,14 +63,23 @@ def draft_study(name: str, root: str | Path, *, requirement: str, claims_path: s
     write_text(manifest, yaml.safe_dump(head, sort_keys=False, allow_unicode=True)
                + render(entries, provenance, command))
     study = load_study(name, root)  # the draft must validate: fail here, not in the user's hands
-    record = lock_study(study, [PACKAGE], root=root).get(PACKAGE, {})
-    if record.get("status") != "ok":
-        notes.append(f"{PACKAGE} is not installed yet ({record.get('reason')}); "
-                     f"`replikit lock {name}` tries again")
+    notes += _install_package(study, root)
     audit_artifact(name, CODE, root)
     notes += [f"paper.{key}: {value}" for key, value in paper.items()
               if str(value).startswith("TODO")]
     return manifest, notes
+
+
+def _install_package(study: Study, root: Path) -> list[str]:
+    """Lock and install the package for the runners; a note when that cannot be done now."""
+    try:
+        record = lock_study(study, [PACKAGE], root=root).get(PACKAGE, {})
+    except ReplikitError as exc:  # the draft stands; the workflow's fetch says it again
+        return [f"{PACKAGE} could not be installed: {exc}"]
+    if record.get("status", "ok") != "ok":
+        return [f"{PACKAGE} is not installed yet ({record.get('reason')}); "
+                f"`replikit lock {study.name}` tries again"]
+    return []
 
 
 def table_file(sdist: Path, claims_path: str | None, command: str) -> tuple[str, list[str]]:
