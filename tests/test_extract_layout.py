@@ -93,21 +93,26 @@ def test_relations_need_two_named_methods():
     found = read_relations(["Boosted Trees beat Random Forest."], methods)
     assert [(r.kind, r.a, r.b) for r in found] == [("comparison", "Boosted Trees",
                                                      "Random Forest")]
+    plural = read_relations(["This makes EBMs as accurate as random forests."],
+                            ["Random Forest", "Explainable Boosting Machine"])
+    assert [(r.kind, r.a, r.b) for r in plural] == [
+        ("equivalence", "Explainable Boosting Machine", "Random Forest")]
 
 
 def test_experiments_and_runner_stubs(entries):
     chosen = [e for e in entries.values() if e["claim"].get("dataset")]
     experiments = draft_experiments(chosen, needs=["original-package"])
     assert experiments["random-forest-heart-disease"]["seeds"] == 5
-    assert experiments["random-forest-heart-disease"]["runner"] == "runner.py:random_forest"
+    assert experiments["random-forest-heart-disease"]["runner"] == \
+        "runner.py:run_random_forest"
     relation = entries["explainable-boosting-machine-equivalence-random-forest-adult-income"]
     assert relation["claim"]["levels"] == {"re-run": {
         "a": "explainable-boosting-machine-adult-income", "b": "random-forest-adult-income"}}
     stubs = runner_stubs(chosen, "ebm")
     compile(stubs, "runner.py", "exec")
-    assert "def explainable_boosting_machine(ctx):" in stubs
-    assert runner_name("2-layer MLP") == "run_2_layer_mlp" and runner_name("lambda") == \
-        "run_lambda"
+    assert "def run_explainable_boosting_machine(ctx):" in stubs
+    assert runner_name("2-layer MLP") == "run_2_layer_mlp" and runner_name("XGBoost") == \
+        "run_xgboost"
 
 
 def test_the_citation_gives_the_paper_fields():

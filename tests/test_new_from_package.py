@@ -97,7 +97,7 @@ def test_from_a_package_to_a_judged_report(project, capsys):
                                          for d in ("iris", "wine")]
     experiment = study.experiments["random-forest-wine"]
     assert (experiment.runner, experiment.seeds, experiment.dataset, experiment.protocol) == (
-        "runner.py:random_forest", [0, 1, 2], "Wine", "5-fold cross-validation")
+        "runner.py:run_random_forest", [0, 1, 2], "Wine", "5-fold cross-validation")
     claims = {c.id: c for c in study.claims}
     assert claims["random-forest-iris-auroc"].tolerance.absolute == 0.012  # the printed ±
     relation = claims["boosted-trees-equivalence-random-forest-iris"]
@@ -108,7 +108,7 @@ def test_from_a_package_to_a_judged_report(project, capsys):
     runner = folder / "runner.py"
     code = runner.read_text(encoding="utf-8")
     for method in METHODS:
-        stub = re.search(rf"    raise NotRunnable\('the runner {method} is not written[^\n]*",
+        stub = re.search(rf"    raise NotRunnable\('the runner run_{method} is not written[^\n]*",
                          code)
         assert stub, method
         code = code.replace(stub.group(0), '    return {"metrics": {"auroc": tinytab.evaluate('

@@ -73,7 +73,8 @@ def read_setup(paragraphs: list[str]) -> Setup:
 def read_relations(paragraphs: list[str], methods: list[str]) -> list[Relation]:
     """The relations the paragraphs state between the ``methods`` (labels as printed).
 
-    A method is named by its label (any case) or its initials (``EBM``); a clause whose
+    A method is named by its label (any case) or its initials (``EBM``), also in the plural
+    ("random forests", "EBMs"); a clause whose
     subject is a pronoun ("it is 3 times faster") takes the sentence's last subject.
     """
     found = []
@@ -111,7 +112,7 @@ def _mentions(text: str, methods: list[str]) -> list[str]:
     for method in methods:
         for alias in _aliases(method):
             flags = 0 if alias.isupper() and alias != method else re.I
-            match = re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text, flags)
+            match = re.search(rf"(?<![\w-]){re.escape(alias)}(?:e?s)?(?![\w-])", text, flags)
             if match:
                 hits.append((match.start(), method))
                 break

@@ -10,7 +10,6 @@ claims' levels; :func:`runner_stubs` writes those functions for the user to fill
 
 from __future__ import annotations
 
-import keyword
 import re
 from decimal import Decimal
 from typing import Any
@@ -116,9 +115,9 @@ def _relation_claim(relation: Relation, a: dict[str, Any], b: dict[str, Any],
 
 # --------------------------------------------------------------------------- experiments
 def runner_name(method: str) -> str:
-    """A Python function name for a method: ``Random Forest`` -> ``random_forest``."""
-    name = re.sub(r"[^a-z0-9]+", "_", method.lower()).strip("_") or "method"
-    return f"run_{name}" if name[0].isdigit() or keyword.iskeyword(name) else name
+    """The runner function of a method: ``XGBoost`` -> ``run_xgboost`` (the prefix keeps it
+    from hiding the library of the same name that the runner imports)."""
+    return "run_" + (re.sub(r"[^a-z0-9]+", "_", method.lower()).strip("_") or "method")
 
 
 def experiment_name(method: str, dataset: str | None, several: bool) -> str:
@@ -156,7 +155,7 @@ def _experiment(entry: dict[str, Any], needs: list[str]) -> dict[str, Any]:
         "description": f"{entry['method']} as the paper's code runs it ({said})",
         "implementation": "original", "runner": f"runner.py:{runner_name(entry['method'])}",
         "params": {"dataset": entry["dataset"]} if entry["dataset"] else {},
-        "needs": needs, "seeds": seeds}
+        "needs": list(needs), "seeds": seeds}
     if entry["dataset"]:
         experiment["dataset"] = entry["dataset"]
     if setup.protocol:
