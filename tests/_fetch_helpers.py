@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
+import io
 import os
 import socket
 import subprocess
+import tarfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -150,12 +152,40 @@ def build_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
     return wheel
 
 
-def publish_index(server: Server, wheel: Path, project: str) -> str:
-    """Add ``wheel`` to a PEP 503 simple index on ``server``; return the index URL."""
-    server.put(f"files/{wheel.name}", wheel.read_bytes())
-    link = f'<a href="../../files/{wheel.name}#sha256={file_sha256(wheel)}">{wheel.name}</a>'
+def build_sdist(folder: Path, name: str, version: str, files: dict[str, bytes],
+                metadata: str = "") -> Path:
+    """A source distribution of ``files`` that setuptools builds without a network.
+
+    ``metadata`` adds lines to its PKG-INFO (e.g. ``"Author: Ada Example\n"``).
+    """
+    top = f"{name}-{version}"
+    contents = {"pyproject.toml": (
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"'
+        f'\n\n[project]\nname = "{name}"\nversion = "{version}"\n').encode(),
+        "PKG-INFO": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                     + metadata).encode(), **files}
+    folder.mkdir(parents=True, exist_ok=True)
+    sdist = folder / f"{top}.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for path, data in contents.items():
+            info = tarfile.TarInfo(f"{top}/{path}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return sdist
+
+
+def publish_index(server: Server, dists: Path | list[Path], project: str) -> str:
+    """Add a wheel or sdist (or several) to a PEP 503 simple index on ``server``.
+
+    Returns the index URL.
+    """
+    links = []
+    for dist in dists if isinstance(dists, list) else [dists]:
+        server.put(f"files/{dist.name}", dist.read_bytes())
+        links.append(f'<a href="../../files/{dist.name}#sha256={file_sha256(dist)}">'
+                     f'{dist.name}</a>')
     server.put(f"simple/{project}/index.html",
-               f"<!DOCTYPE html><html><body>{link}</body></html>".encode())
+               f"<!DOCTYPE html><html><body>{''.join(links)}</body></html>".encode())
     server.put("simple/index.html",
                f'<!DOCTYPE html><html><body><a href="{project}/">{project}</a></body></html>'
                .encode())

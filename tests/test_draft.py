@@ -39,7 +39,7 @@ def test_a_draft_from_the_package_index_validates_and_renders(tmp_path, server, 
                  "--claims", "tinypaper-1.0/README.md", "--title", "A tiny paper",
                  "--authors", "Ada Example", "--venue", "Nowhere 2026", "--year", "2026"]) == 0
     study = load_study("draft", root)
-    assert [c.id for c in study.claims] == ["data-set-ml-100k-rmse", "data-set-ml-100k-time"]
+    assert [c.id for c in study.claims] == ["ml-100k-rmse", "ml-100k-time"]
     assert study.artifacts["original-code"].sha256 is not None  # locked
     assert read_json(root / "results/draft/audit.json")["status"] == "ok"
     html = render(root)
@@ -54,8 +54,8 @@ def test_a_draft_from_the_package_index_validates_and_renders(tmp_path, server, 
     (root / "studies/draft/study.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     render(root)
     ledger = pd.read_csv(root / "results/draft/claims.csv").set_index("claim_id")
-    assert ledger.loc["data-set-ml-100k-rmse", "verdict"] == "reproduced"
-    assert ledger.loc["data-set-ml-100k-time", "verdict"] == "not run"
+    assert ledger.loc["ml-100k-rmse", "verdict"] == "reproduced"
+    assert ledger.loc["ml-100k-time", "verdict"] == "not run"
 
 
 RUNNER = """def run(ctx):

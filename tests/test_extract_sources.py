@@ -7,8 +7,6 @@ reads its README through the artifact's record.
 
 from __future__ import annotations
 
-import io
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,9 @@ from replikit.extract import extract_claims
 from replikit.extract.model import parse_number
 from replikit.fetch.artifacts import fetch_artifact
 from replikit.fileio import write_json
+from tests._fetch_helpers import (
+    build_sdist as build_tinypaper,
+)
 from tests._fetch_helpers import (
     file_sha256,
     make_study,
@@ -33,29 +34,12 @@ README = b"""# tinypaper
 |---|---|---|
 | ML-100k | 0.934 | 0:00:06 |
 """
-PYPROJECT = b"""[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "tinypaper"
-version = "1.0"
-"""
 
 
 def build_sdist(folder: Path) -> Path:
-    """A source distribution setuptools can prepare metadata for, without a network."""
-    folder.mkdir(parents=True, exist_ok=True)
-    sdist = folder / "tinypaper-1.0.tar.gz"
-    files = {"README.md": README, "pyproject.toml": PYPROJECT,
-             "PKG-INFO": b"Metadata-Version: 2.1\nName: tinypaper\nVersion: 1.0\n",
-             "tinypaper/__init__.py": b""}
-    with tarfile.open(sdist, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"tinypaper-1.0/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return sdist
+    """tinypaper 1.0's source distribution: its README holds the table."""
+    return build_tinypaper(folder, "tinypaper", "1.0",
+                           {"README.md": README, "tinypaper/__init__.py": b""})
 
 
 @pytest.fixture
@@ -83,12 +67,21 @@ def test_member_of_an_archive_artifact(fetched):
     entries, provenance = extract_claims("code:tinypaper-1.0/README.md", study="demo",
                                          root=root)
     assert [(e["claim"]["id"], e["claim"]["reported"]) for e in entries] == [
-        ("data-set-ml-100k-rmse", 0.934), ("data-set-ml-100k-time", 6)]
+        ("ml-100k-rmse", 0.934), ("ml-100k-time", 6)]
     assert provenance["artifact"] == "code"
     assert provenance["artifact_sha256"] == file_sha256(sdist)  # the sdist itself
     assert provenance["sha256"] == sha256(README)
     assert provenance["member"] == "tinypaper-1.0/README.md"
     assert entries[0]["claim"]["source"].startswith("tinypaper-1.0/README.md, tinypaper")
+
+
+def test_a_member_named_from_the_package_root_or_listed(fetched):
+    root, _ = fetched
+    entries, provenance = extract_claims("code:README.md", study="demo", root=root)
+    assert provenance["member"] == "tinypaper-1.0/README.md" and len(entries) == 2
+    with pytest.raises(ReplikitError, match="has no file 'docs/results.md'") as err:
+        extract_claims("code:docs/results.md", study="demo", root=root)
+    assert err.value.found == "files with results tables: tinypaper-1.0/README.md"
 
 
 def test_file_artifact_taken_from_an_sdist(fetched):

@@ -54,9 +54,7 @@ def cmd_claims_extract(args: argparse.Namespace) -> int:
     if not entries:
         raise ReplikitError("no numbers found in the chosen tables", where=args.source,
                             fix="check --table/--row/--column, or the file's tables")
-    command = f"replikit claims extract {shlex.quote(args.source)}" + (
-        f" --study {shlex.quote(args.study)}" if args.study else "")
-    text = render(entries, provenance, command)
+    text = render(entries, provenance, _command(args))
     previous = args.previous or (args.out if args.out and args.out.is_file() else None)
     changes = diff(read_previous(previous), [e["claim"] for e in entries]) if previous else None
     if args.out:
@@ -70,6 +68,20 @@ def cmd_claims_extract(args: argparse.Namespace) -> int:
         for line in changes:
             print(f"  {line}", file=report)
     return 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command as given, every option that shapes the candidates included."""
+    words = ["replikit", "claims", "extract", args.source]
+    if args.study:
+        words += ["--study", args.study]
+    for option in ("table", "row", "column", "metric", "name", "lower_is_better",
+                   "higher_is_better"):
+        for value in getattr(args, option):
+            words += [f"--{option.replace('_', '-')}", value]
+    if args.keep_printed_digits:
+        words.append("--keep-printed-digits")
+    return shlex.join(words)
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:

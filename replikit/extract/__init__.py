@@ -2,7 +2,9 @@
 
 One reader per source format (:mod:`.markdown`, :mod:`.latex`, :mod:`.pdf`) turns a file
 into tables of printed cells (:mod:`.model`); :mod:`.candidates` makes candidate claims of
-their numbers; :mod:`.writer` writes them as a YAML block to review and says what changed
+their numbers (:mod:`.layout` reads a corner cell that names the axes), and :mod:`.drafts`
+adds what the text around a table says (:mod:`.context`): protocol, relation claims;
+:mod:`.writer` writes them as a YAML block to review and says what changed
 since a previous run. :mod:`.sources` finds the file, also inside a fetched artifact.
 """
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from replikit.extract.candidates import Options, select, table_candidates, to_claims
+from replikit.extract.drafts import add_context
 from replikit.extract.sources import open_source, read_source_tables
 
 
@@ -28,7 +31,7 @@ def extract_claims(spec: str, options: Options | None = None, *, study: str | No
         provenance = source.provenance
     candidates = [c for table in tables
                   for c in table_candidates(table, keep_printed_digits=options.keep_printed_digits)]
-    return to_claims(select(candidates, options), options), provenance
+    return add_context(to_claims(select(candidates, options), options)), provenance
 
 
 __all__ = ["Options", "extract_claims"]

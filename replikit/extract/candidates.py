@@ -23,6 +23,8 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
 
+from replikit.extract.layout import cell as _cell
+from replikit.extract.layout import label_columns, place, row_label, table_layout
 from replikit.extract.model import (
     PERCENT,
     SECONDS,
@@ -60,8 +62,13 @@ class Options:
 
 # --------------------------------------------------------------------------- reading
 def table_candidates(table: Table, *, keep_printed_digits: bool = False) -> list[Candidate]:
-    """Every number of ``table`` as a candidate, row by row, labelled by row and column."""
-    labels = _label_columns(table)
+    """Every number of ``table`` as a candidate, row by row, labelled by row and column.
+
+    A table whose corner cell names its axes (:mod:`.layout`) is labelled by its first
+    column alone, and each candidate gets its data set, method and metric.
+    """
+    labels = label_columns(table)
+    layout = table_layout(table)
     columns = [_Column(table, j) for j in range(labels, table.width)]
     found: list[Candidate] = []
     for row in table.rows:
@@ -71,9 +78,13 @@ def table_candidates(table: Table, *, keep_printed_digits: bool = False) -> list
             if number is None:
                 continue
             candidate = Candidate(
-                table=table.label, row=_row_label(row, labels), column=column.label,
-                number=number, file=table.file, section=table.section, where=table.where,
-                bold=cell.bold, underline=cell.underline, metric_label=column.bottom)
+                table=table.label, row=(row_label(row, table.header[-1], labels) if layout
+                                        else _row_label(row, labels)),
+                column=column.label, number=number, file=table.file, section=table.section,
+                where=table.where, bold=cell.bold, underline=cell.underline,
+                metric_label=column.bottom, context=table.context)
+            if layout:
+                place(candidate, layout, row, table.header[-1], labels)
             if not keep_printed_digits and not _is_clock(number) and \
                     number.decimals < column.digits:
                 candidate.notes.append(
@@ -95,10 +106,6 @@ class _Column:
                           default=0)
 
 
-def _cell(row: list[Cell], column: int) -> Cell:
-    return row[column] if column < len(row) else Cell("")
-
-
 def _is_clock(number: Number) -> bool:
     return ":" in number.printed
 
@@ -106,14 +113,6 @@ def _is_clock(number: Number) -> bool:
 def _with_decimals(number: Number, decimals: int) -> Number:
     return Number(number.value, decimals, number.printed, number.unit, number.spread,
                   number.spread_decimals)
-
-
-def _label_columns(table: Table) -> int:
-    """How many leading columns hold labels: those where no body cell is a number."""
-    for column in range(table.width):
-        if any(parse_number(_cell(row, column).text) is not None for row in table.rows):
-            return max(1, column)
-    return 1
 
 
 def _column_label(table: Table, column: int) -> tuple[str, str, str]:
@@ -153,7 +152,7 @@ def metric_name(candidate: Candidate, options: Options) -> str:
     """The metric key the runs must write: the user's name, else one from the header."""
     if candidate.column in options.metrics:
         return options.metrics[candidate.column]
-    bottom = strip_unit(candidate.metric_label or candidate.column)
+    bottom = candidate.metric or strip_unit(candidate.metric_label or candidate.column)
     name = re.sub(r"[^a-z0-9@.]+", "_", bottom.lower()).strip("_") or "value"
     if candidate.number.unit == SECONDS and not name.endswith("_s"):
         name += "_s"
@@ -161,15 +160,33 @@ def metric_name(candidate: Candidate, options: Options) -> str:
 
 
 def claim_id(candidate: Candidate, options: Options) -> str:
-    parts = (candidate.table, candidate.row, candidate.column)
+    """``table-row-column``; ``method-dataset-metric`` when the corner names the axes."""
+    if candidate.method or candidate.dataset:
+        parts = tuple(p for p in (candidate.method, candidate.dataset, candidate.metric) if p)
+    else:
+        parts = (candidate.table, candidate.row, candidate.column)
     return "-".join(options.names.get(p) or slug(p) for p in parts)
 
 
 def default_tolerance(number: Number) -> dict[str, float]:
-    """Five units of the last printed digit for values; half the value for times."""
+    """The printed ± for values that have one, else five units of the last printed digit;
+    half the value for times."""
     if number.unit == SECONDS:
         return dict(TIME_TOLERANCE)
+    if number.spread:
+        return {"absolute": number.spread}
     return {"absolute": float(Decimal(VALUE_TOLERANCE_UNITS).scaleb(-number.decimals))}
+
+
+def tolerance_rule(number: Number) -> str:
+    """The rule behind :func:`default_tolerance`, written beside the claim."""
+    if number.unit == SECONDS:
+        return "tolerance: half the time, which depends on the machine"
+    if number.spread:
+        return (f"tolerance: the printed ± {number.spread:.{number.spread_decimals or 0}f}, the "
+                "paper's spread over its runs: a mean within reported ± s is reproduced")
+    return (f"tolerance: {VALUE_TOLERANCE_UNITS} units of the last printed digit (no ± "
+            "printed): a starting point to review")
 
 
 def higher_is_better(metric: str, column: list[Candidate], options: Options) -> tuple[bool, str]:
@@ -178,6 +195,9 @@ def higher_is_better(metric: str, column: list[Candidate], options: Options) -> 
         return False, "given"
     if metric in options.higher_is_better:
         return True, "given"
+    arrows = {c.higher for c in column if c.higher is not None}
+    if len(arrows) == 1:
+        return arrows.pop(), "the table's arrow"
     votes = _bold_votes(column)
     if len(votes) == 1:
         better = votes.pop()
@@ -193,7 +213,9 @@ def _bold_votes(column: list[Candidate]) -> set[bool]:
     (True) or the smallest (False)? Papers set each group's best value in bold."""
     groups: dict[str, list[Candidate]] = {}
     for c in column:
-        groups.setdefault(c.row.split(" / ")[0] if " / " in c.row else "", []).append(c)
+        group = c.dataset if c.dataset is not None else (
+            c.row.split(" / ")[0] if " / " in c.row else "")
+        groups.setdefault(group, []).append(c)
     votes = set()
     for members in groups.values():
         values = [c.number.value for c in members]
@@ -212,6 +234,12 @@ def _bold_votes(column: list[Candidate]) -> set[bool]:
 def claim_text(candidate: Candidate) -> str:
     number = candidate.number
     shown = number.printed
+    if candidate.method or candidate.dataset:
+        who = candidate.method or "the method"
+        on = candidate.dataset or candidate.section or candidate.table
+        if number.unit == SECONDS:
+            return f"{who} takes {shown} on {on}"
+        return f"{who} has {candidate.metric or 'a value of'} {shown} on {on}"
     if number.unit == SECONDS:
         return f"{candidate.row} takes {shown} on {candidate.table}"
     return f"{candidate.row} has {strip_unit(candidate.column)} {shown} on {candidate.table}"
@@ -236,12 +264,12 @@ def to_claims(candidates: list[Candidate], options: Options) -> list[dict[str, A
     get ``-2``, ``-3``... appended.
     """
     by_column: dict[tuple[str, str], list[Candidate]] = {}
-    for c in candidates:
-        by_column.setdefault((c.table, c.column), []).append(c)
+    for c in candidates:  # a corner naming the metric groups by metric, not by column
+        by_column.setdefault(_column_key(c), []).append(c)
     entries, seen = [], set()
     for c in candidates:
         metric = metric_name(c, options)
-        better, why = higher_is_better(metric, by_column[(c.table, c.column)], options)
+        better, why = higher_is_better(metric, by_column[_column_key(c)], options)
         base = claim_id(c, options)
         ident, k = base, 1
         while ident in seen:
@@ -249,14 +277,21 @@ def to_claims(candidates: list[Candidate], options: Options) -> list[dict[str, A
             ident = f"{base}-{k}"
         seen.add(ident)
         entries.append({"claim": _claim(c, ident, metric, better), "comments":
-                        _comments(c, why)})
+                        _comments(c, why), "method": c.method, "dataset": c.dataset,
+                        "spread": c.number.spread, "context": c.context})
     return entries
+
+
+def _column_key(c: Candidate) -> tuple[str, str]:
+    return (c.table, c.metric) if c.metric else (c.table, c.column)
 
 
 def _claim(c: Candidate, ident: str, metric: str, better: bool) -> dict[str, Any]:
     claim: dict[str, Any] = {"id": ident, "text": claim_text(c), "source": source_text(c)}
     if c.number.unit == SECONDS:
         claim["kind"] = "time"
+    if c.dataset:
+        claim["dataset"] = c.dataset
     value = c.number.value
     reported = int(value) if c.number.decimals == 0 and value.is_integer() else value
     claim.update({"metric": metric, "reported": reported,
@@ -278,5 +313,6 @@ def _comments(c: Candidate, why: str) -> list[str]:
     marks = [m for m, on in (("bold", c.bold), ("underlined", c.underline)) if on]
     if marks:
         lines.append(" and ".join(marks) + " in the table")
+    lines.append(tolerance_rule(number))
     lines.append(f"higher_is_better: {why}")
     return lines + c.notes

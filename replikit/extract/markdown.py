@@ -2,7 +2,9 @@
 
 A pipe table's top-left header cell usually names what the table is about (Surprise's
 README: "Movielens 100k"), so it labels the table; when it is empty the heading above the
-table does. Links keep their text, and ``**bold**`` / ``<u>`` marks are kept on the cell.
+table does. The paragraphs of the table's section are its context (seeds, protocol, the
+sentences that relate its methods). Links keep their text, and ``**bold**`` / ``<u>``
+marks are kept on the cell.
 """
 
 from __future__ import annotations
@@ -22,14 +24,21 @@ def read_tables(path: Path, display_name: str | None = None) -> list[Table]:
     name = display_name or path.name
     tables: list[Table] = []
     section: str | None = None
+    paragraphs: dict[int, list[str]] = {}  # by section number: the text around its tables
+    sections = [0]
     index = 0
     while index < len(tokens):
         token = tokens[index]
         if token.type == "heading_open":
             section = _plain(tokens[index + 1])
+            sections.append(len(sections))
+        elif token.type == "paragraph_open":
+            paragraphs.setdefault(sections[-1], []).append(_plain(tokens[index + 1]))
         elif token.type == "table_open":
             end = _closing(tokens, index)
             tables.append(_table(tokens[index:end], name, section, len(tables) + 1, token))
+            # The section's paragraphs so far; its later ones join the same list.
+            tables[-1].context = paragraphs.setdefault(sections[-1], [])
             index = end
         index += 1
     return tables
@@ -72,6 +81,7 @@ def _cell(inline: Token) -> Cell:
 
 def _plain(inline: Token) -> str:
     """The text a reader sees: link and mark syntax gone, code spans kept."""
-    parts = [child.content for child in inline.children or []
-             if child.type in ("text", "code_inline")]
+    parts = [" " if child.type in ("softbreak", "hardbreak") else child.content
+             for child in inline.children or []
+             if child.type in ("text", "code_inline", "softbreak", "hardbreak")]
     return " ".join("".join(parts).split())

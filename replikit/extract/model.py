@@ -32,7 +32,8 @@ class Table:
 
     ``label`` names the table (its caption, else the top-left header cell, else its
     number); ``section`` is the heading it stands under, when the format has headings;
-    ``where`` says where it is in the file (a line or a page), for the ``source`` text.
+    ``where`` says where it is in the file (a line or a page), for the ``source`` text;
+    ``context`` holds the paragraphs around it in its section (seeds, protocol, relations).
     """
 
     label: str
@@ -41,6 +42,7 @@ class Table:
     file: str
     section: str | None = None
     where: str | None = None
+    context: list[str] = field(default_factory=list)
 
     @property
     def width(self) -> int:
@@ -79,6 +81,13 @@ class Candidate:
     underline: bool = False
     metric_label: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Set when the table's corner cell names its axes (``Dataset/AUROC``): the data set
+    #: and method the number belongs to, the metric it measures, and the direction.
+    dataset: str | None = None
+    method: str | None = None
+    metric: str | None = None
+    higher: bool | None = None
+    context: list[str] = field(default_factory=list)  # its table's paragraphs
 
 
 # --------------------------------------------------------------------------- numbers

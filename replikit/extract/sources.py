@@ -20,7 +20,7 @@ from typing import Any
 
 from replikit.errors import ReplikitError
 from replikit.extract.model import Table
-from replikit.fetch.archives import extract_member, is_archive
+from replikit.fetch.archives import extract_member, is_archive, list_entries
 from replikit.fileio import read_json
 
 READERS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
@@ -77,10 +77,56 @@ def open_source(spec: str, *, study: str | None, root: Path) -> Iterator[Source]
     elif inner in ("", base.name) or not is_archive(base):
         yield Source(base, base.name, {**provenance, "sha256": _sha256(base)})
     else:
+        inner = member_path(base, inner)
+        provenance["member"] = inner
         with tempfile.TemporaryDirectory(prefix="replikit-extract-") as work:
             target = Path(work) / Path(inner).name
             extract_member(base, inner, target)
             yield Source(target, inner, {**provenance, "sha256": _sha256(target)})
+
+
+def member_path(archive: Path, path: str) -> str:
+    """The member ``path`` names: as given, or relative to the package's top folder.
+
+    An sdist holds ``<name>-<version>/README.md``; ``README.md`` names that member too.
+    """
+    names = {e.name for e in list_entries(archive) if e.kind == "file"}
+    if path in names:
+        return path
+    tops = {name.split("/", 1)[0] for name in names}
+    full = f"{tops.pop()}/{path}" if len(tops) == 1 else None
+    if full in names:
+        return full
+    candidates = ", ".join(member for member, _ in archive_tables(archive)) or "none"
+    raise ReplikitError(f"{archive.name} has no file {path!r}", where=str(archive),
+                        expected="a path relative to the package's top folder, e.g. README.md",
+                        found=f"files with results tables: {candidates}",
+                        fix="give one of those files")
+
+
+def archive_tables(archive: Path) -> list[tuple[str, list[Table]]]:
+    """The files of an archive that have tables a reader can read, with their tables.
+
+    Markdown, LaTeX and PDF files (README, docs, paper sources) are read; a file whose
+    tables hold no number is left out.
+    """
+    from replikit.extract.candidates import table_candidates
+
+    found = []
+    with tempfile.TemporaryDirectory(prefix="replikit-tables-") as work:
+        for entry in list_entries(archive):
+            if entry.kind != "file" or Path(entry.name).suffix.lower() not in READERS:
+                continue
+            target = Path(work) / f"{len(found)}{Path(entry.name).suffix.lower()}"
+            extract_member(archive, entry.name, target)
+            try:
+                tables = read_source_tables(Source(target, entry.name, {}))
+            except (ReplikitError, ValueError, OSError):
+                continue  # a file no reader can parse holds no candidate table
+            tables = [t for t in tables if table_candidates(t)]
+            if tables:
+                found.append((entry.name, tables))
+    return found
 
 
 def _artifact_record(artifact: str, study: str | None, root: Path) -> dict[str, Any]:

@@ -39,8 +39,9 @@ def render(entries: list[dict[str, Any]], provenance: dict[str, Any], command: s
 def _entry_lines(claim: dict[str, Any]) -> list[str]:
     out = []
     for index, (key, value) in enumerate(claim.items()):
+        # "{key: value}" -> "key: value"
         text = yaml.safe_dump({key: value}, default_flow_style=True, width=10_000,
-                              sort_keys=False).strip()[1:-1]  # "{key: value}" -> "key: value"
+                              sort_keys=False, allow_unicode=True).strip()[1:-1]
         out.append(("  - " if index == 0 else "    ") + text)
     return out
 

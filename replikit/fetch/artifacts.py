@@ -128,7 +128,8 @@ def needs_lock(study: Study, name: str) -> bool:
     if isinstance(source, GitSource):
         return entry.get("commit") != source.commit
     if is_distribution(source):
-        unresolved = source.install and entry.get("resolved_for") != source.pypi
+        unresolved = source.install and (entry.get("resolved_for") != source.pypi
+                                          or "dependencies" not in entry)
         return unresolved or (not entry.get("distributions") and artifact.sha256 is None)
     return artifact.sha256 is None and "sha256" not in entry
 

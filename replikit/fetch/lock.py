@@ -88,7 +88,7 @@ def record(study: Study, name: str, entry: dict[str, Any]) -> dict[str, Any]:
         current = dict(lock["artifacts"].get(name) or {})
         for key, value in entry.items():
             if key == "distributions":
-                current[key] = {**current.get(key, {}), **value}
+                current[key] = {**(current.get(key) or {}), **value}
             else:
                 current[key] = value
         lock["artifacts"][name] = current

@@ -50,7 +50,7 @@ def install_with_dependencies(fetch: Any, requirement: str, dist: Path, dist_sha
     files = _ensure_files(pypi_cache, entry["dependencies"])
     wanted = {"file": dist.name, "sha256": dist_sha,
               "dependencies": {n: d["sha256"] for n, d in entry["dependencies"].items()}}
-    site = _install_exact(fetch.dest_dir, [(dist, dist_sha), *files], wanted)
+    site = _install_exact(fetch, [(dist, dist_sha), *files], wanted)
     name, version = requirement.split("==")
     packages = {canonicalize_name(name): version}
     packages.update({n: d["version"] for n, d in entry["dependencies"].items()})
@@ -136,6 +136,28 @@ def _ensure_files(folder: Path, dependencies: dict[str, dict[str, str]]) -> list
     return [(folder / d["file"], d["sha256"]) for d in dependencies.values()]
 
 
+def install_failed(fetch: Any, dist: Path, found: str) -> ReplikitError:
+    """The error when pip cannot install the locked files, with the lock edit that helps.
+
+    An sdist must be built, which an offline install cannot do: the artifact wants the
+    package's wheel, recorded afresh once the sdist's entry is gone. Otherwise the locked
+    dependencies may have been resolved for another interpreter: resolving again helps.
+    """
+    lock, study = lockfile.lock_path(fetch.study), fetch.study.name
+    if not dist.name.endswith(".whl"):
+        return ReplikitError(
+            f"pip could not build {dist.name}, the source distribution of artifact "
+            f"{fetch.name!r}, to install it", where=str(lock), found=found,
+            fix=f"in {lock}, delete the line '{dist.name}: ...' under artifacts.{fetch.name}"
+            f".distributions, then run `replikit lock {study}` (it fetches the wheel); a "
+            "package with no wheel on the index builds with this environment's tools under "
+            f"`PIP_NO_BUILD_ISOLATION=0 replikit lock {study}`")
+    return ReplikitError(
+        f"pip could not install {dist.name} with its locked dependencies", where=str(lock),
+        found=found, fix=f"in {lock}, delete 'resolved_for' and 'dependencies' under "
+        f"artifacts.{fetch.name}, then run `replikit lock {study}` to resolve them again")
+
+
 def _requirements_file(folder: Path, dependencies: dict[str, dict[str, str]]) -> Path:
     lines = [f"{name}=={d['version']} --hash=sha256:{d['sha256']}"
              for name, d in sorted(dependencies.items())]
@@ -144,8 +166,9 @@ def _requirements_file(folder: Path, dependencies: dict[str, dict[str, str]]) ->
     return path
 
 
-def _install_exact(dest_dir: Path, files: list[tuple[Path, str]], wanted: dict[str, Any]) -> Path:
-    """Install exactly ``files`` into ``dest_dir/site`` (hash-checked), unless already there."""
+def _install_exact(fetch: Any, files: list[tuple[Path, str]], wanted: dict[str, Any]) -> Path:
+    """Install exactly ``files`` into ``<dest>/site`` (hash-checked), unless already there."""
+    dest_dir = fetch.dest_dir
     site, marker = dest_dir / "site", dest_dir / "distribution.json"
     with contextlib.suppress(OSError, ValueError):
         if site.is_dir() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
@@ -164,12 +187,7 @@ def _install_exact(dest_dir: Path, files: list[tuple[Path, str]], wanted: dict[s
         done = subprocess.run(command, capture_output=True, text=True, env=quiet_env())
         requirements.unlink(missing_ok=True)
         if done.returncode != 0:
-            raise ReplikitError(
-                f"pip could not install {files[0][0].name} with its locked dependencies",
-                where=str(dest_dir), found=pip_error(done),
-                fix="delete the artifact's 'dependencies' from artifacts.lock and run "
-                "`replikit lock <study>` to resolve them again",
-            )
+            raise install_failed(fetch, files[0][0], pip_error(done))
         marker.unlink(missing_ok=True)
         if site.exists():
             shutil.rmtree(site)
