@@ -8,6 +8,7 @@ import json
 import shlex
 from pathlib import Path
 
+from replikit.errors import ReplikitError
 from replikit.study import json_schema, list_studies, load_study
 from replikit.study.check import check_profiles, check_study_files
 from replikit.study.scaffold import scaffold_study
