@@ -79,7 +79,8 @@ def test_mostpop_runs_every_protocol(tmp_path):
             assert 0 <= metrics[f"{protocol}/{name}"] <= 1
     extra = record["extra"]
     assert len(extra["per_unit"]["full/ndcg@10"]) == len(extra["per_unit"]["user"]) == 150
-    assert extra["budget"] == {"trials": 2, "epochs": 2, "seconds": 120.0, "trials_run": 0}
+    assert extra["budget"] == {"trials": 2, "epochs": 2, "seconds": 120.0, "steps": None,
+                               "trials_run": 0}
     assert extra["best_params"] == {} and extra["tuning"] is None
     assert record["device"] == "cpu" and extra["data"]["users"] == 150
 

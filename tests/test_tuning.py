@@ -85,7 +85,8 @@ def test_tune_picks_the_best_validation_trial_and_is_repeatable(split):
     best = max(result.trials, key=lambda t: t["value"])
     assert result.best_params == best["params"] == result.best_trial["params"]
     assert result.best_trial["metrics"]["full/ndcg@10"] == best["value"]
-    assert result.to_dict()["budget"] == {"trials": 4, "epochs": None, "seconds": None}
+    assert result.to_dict()["budget"] == {"trials": 4, "epochs": None, "seconds": None,
+                                          "steps": None}
 
 
 def test_tuning_fits_on_validation_with_a_curve_and_the_final_fit_sees_no_test(split):

@@ -50,15 +50,16 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 @dataclass(frozen=True)
 class Budget:
-    """What every model may spend: tuning trials, and epochs and seconds per fit.
+    """What every model may spend: tuning trials, and epochs, optimiser steps and seconds per fit.
 
-    ``epochs`` and ``seconds`` bound one training run (``None``: no bound of that kind);
-    a trainer stops at whichever comes first. Non-iterative baselines ignore both.
+    ``epochs``, ``steps`` and ``seconds`` bound one training run (``None``: no bound of that
+    kind); a trainer stops at whichever comes first. Non-iterative baselines ignore them.
     """
 
     trials: int = 1
     epochs: int | None = None
     seconds: float | None = None
+    steps: int | None = None
 
     def __post_init__(self) -> None:
         bad = {
@@ -66,22 +67,25 @@ class Budget:
             "epochs": self.epochs is not None and not (isinstance(self.epochs, int)
                                                        and self.epochs >= 1),
             "seconds": self.seconds is not None and not self.seconds > 0,
+            "steps": self.steps is not None and not (isinstance(self.steps, int)
+                                                     and self.steps >= 1),
         }
         for key, wrong in bad.items():
             if wrong:
                 raise ReplikitError(
                     f"budget {key!r} is out of range",
-                    expected="trials: int >= 1; epochs: int >= 1 or null; seconds: > 0 or null",
+                    expected="trials: int >= 1; epochs, steps: int >= 1 or null; "
+                    "seconds: > 0 or null",
                     found=f"{key}={getattr(self, key)!r}",
                 )
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any], *, where: str | None = None) -> Budget:
         """Build from a params mapping; unknown keys are errors that name ``where``."""
-        unknown = set(values) - {"trials", "epochs", "seconds"}
+        unknown = set(values) - {"trials", "epochs", "seconds", "steps"}
         if unknown:
             raise ReplikitError(f"unknown budget key(s) {sorted(unknown)}", where=where,
-                                expected="trials, epochs, seconds")
+                                expected="trials, epochs, seconds, steps")
         return cls(**dict(values))
 
     def to_dict(self) -> dict[str, Any]:
@@ -291,7 +295,8 @@ def _validation_callback(model, split, protocol, name, seed) -> Callable[[int, f
 def _summary(fit_log: Mapping[str, Any] | None) -> dict[str, Any]:
     """The parts of a fit log worth keeping per trial (JSON-friendly)."""
     fit_log = dict(fit_log or {})
-    return {key: fit_log.get(key) for key in ("epochs", "steps", "train_seconds", "curve")}
+    return {key: fit_log.get(key) for key in ("epochs", "steps", "steps_per_epoch", "train_seconds",
+                                             "curve")}
 
 
 # --------------------------------------------------------------------------- final fit
