@@ -26,8 +26,11 @@ def test_budget_validation_and_round_trip():
         Budget(trials=0)
     with pytest.raises(ReplikitError, match="budget 'seconds' is out of range"):
         Budget(seconds=-1)
-    with pytest.raises(ReplikitError, match=r"x.yaml: unknown budget key\(s\) \['steps'\]"):
-        Budget.from_dict({"steps": 5}, where="x.yaml")
+    with pytest.raises(ReplikitError, match="budget 'steps' is out of range"):
+        Budget(steps=0)
+    assert Budget.from_dict({"steps": 5}).steps == 5
+    with pytest.raises(ReplikitError, match=r"x.yaml: unknown budget key\(s\) \['step'\]"):
+        Budget.from_dict({"step": 5}, where="x.yaml")
 
 
 def _ids(trials):

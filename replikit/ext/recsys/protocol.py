@@ -2,8 +2,9 @@
 
 A figure of ours and a peer library's are comparable only where every key below is equal
 (:func:`replikit.study.comparable.differing_keys`); the run records of a study
-(``extra.protocol``, written by the study's runner) and the rows of a peer bench both
-carry the mapping this module builds, so the two sides use the same words by construction.
+(``extra.protocol``, one mapping per metric key, written by the study's runner) and the
+rows of a peer bench both carry the mapping this module builds, so the two sides use the
+same words by construction.
 
 Keys: ``data`` (sha256 of the ratings file read), ``filter``, ``split``, ``ranking``
 (``full`` or the sampled protocol with its sampler and number of negatives),
@@ -56,15 +57,7 @@ def ranking_protocol(*, data_sha256: str, filter: str, ranking: str, exclude_his
             "ties": TIES, "budget": budget, "selection": selection}
 
 
-def metric_protocol(protocols: Mapping[str, Mapping[str, Any]], metric: str) -> dict[str, Any]:
-    """The full mapping of one metric key, e.g. ``'full/ndcg@10'``: its ranking's plus the cut-off.
-
-    ``protocols`` maps ranking protocol names to :func:`ranking_protocol` mappings.
-    An empty dict when the metric's ranking protocol is not recorded.
-    """
-    ranking, _, name = metric.partition("/")
-    base = protocols.get(ranking)
-    if base is None:
-        return {}
-    _, _, cutoff = name.partition("@")
+def metric_protocol(base: Mapping[str, Any], metric: str) -> dict[str, Any]:
+    """The mapping of one metric (``'ndcg@10'``, ``'mrr'``): its ranking's plus the cut-off."""
+    _, _, cutoff = metric.partition("@")
     return {**base, "cutoff": int(cutoff) if cutoff.isdigit() else None}

@@ -1,12 +1,16 @@
 """Equal-budget tuning on Optuna: every model gets the same trials and epochs per trial.
 
 Hyperparameters are chosen once, on the validation stage (models fit on the training
-items, ranked on each user's second-to-last item), and the final model is refit once with
-the chosen values on the test stage (training + validation items) and evaluated once on
-the last item (:func:`fit_and_test`). The :class:`Budget` and every trial are recorded, so a
-report can show each model's budget side by side with its numbers — the fairness point of
-the BERT4Rec replicability study (Petrov & Macdonald, RecSys 2022), which found that the
-training budget, not the architecture, explained much of the reported gap.
+items, ranked on each user's second-to-last item), and the final model is fitted once more
+with the chosen values, handed the test stage of the split, and evaluated once on the last
+item (:func:`fit_and_test`). What a model trains on in that final fit is its own choice:
+the split's test stage offers the training items plus each user's validation item
+(``split.fit_histories()``), which the baselines use, while the neural sequential models
+of the bert4rec study train on the training items only in both fits. The :class:`Budget`
+and every trial are recorded, so a report can show each model's budget side by side with
+its numbers — the fairness point of the BERT4Rec replicability study (Petrov & Macdonald,
+RecSys 2022), which found that the training budget, not the architecture, explained much
+of the reported gap.
 
 The search is an Optuna study (Akiba et al., KDD 2019). Its trials live in an Optuna
 ``JournalStorage`` file when ``storage`` is given, so a search that was killed resumes
@@ -309,11 +313,16 @@ def fit_and_test(
     seed: int,
     protocols: Sequence[str] = ("full",),
     eval_seed: int | None = None,
+    exclude_history: bool = True,
 ) -> dict[str, Any]:
-    """Refit with ``params`` on the test stage and evaluate the test targets, once.
+    """Fit anew with ``params``, handed the test stage, and evaluate the test targets, once.
+
+    The model decides what of the test stage it trains on (see the module docstring).
 
     No callback is passed to the trainer: nothing may look at test targets while training.
-    Returns ``{"model", "fit", "results": {protocol: evaluate(...)}, "seconds"}``.
+    ``exclude_history``: whether each user's history is taken out of the candidates.
+    Returns ``{"model", "fit", "results": {protocol: evaluate(...)}, "exclude_history",
+    "seconds"}``.
     """
     model = make_model(dict(params))
     started = time.perf_counter()
@@ -322,9 +331,11 @@ def fit_and_test(
     results = {}
     for protocol in protocols:
         results[protocol] = evaluate(model, split, "test", protocol,
-                                     seed=seed if eval_seed is None else eval_seed)
+                                     seed=seed if eval_seed is None else eval_seed,
+                                     exclude_history=exclude_history)
     return {"model": model, "fit": _summary(fit_log), "fit_seconds": fit_seconds,
-            "results": results, "seconds": time.perf_counter() - started}
+            "results": results, "exclude_history": exclude_history,
+            "seconds": time.perf_counter() - started}
 
 
 __all__ = ["Budget", "TuningResult", "check_space", "fit_and_test",
