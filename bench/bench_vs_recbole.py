@@ -182,7 +182,7 @@ def base_protocol(data: Path, steps: int) -> dict:
         data_sha256=proto.file_sha256(data), filter=proto.filter_text(5, 5), ranking="full",
         exclude_history=True, budget=proto.budget_text(SimpleNamespace(steps=steps)),
         selection=SELECTION)
-    return {**mapping, "cutoff": 10}
+    return proto.metric_protocol(mapping, "ndcg@10")
 
 
 def print_table(rows: list[dict], paired: list[dict]) -> None:
