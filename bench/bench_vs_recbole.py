@@ -193,10 +193,11 @@ def print_table(rows: list[dict], paired: list[dict]) -> None:
               f"{r['ndcg@10']:>8.4f} {r['hr@10']:>7.4f} {r['steps']:>5} {r['s_per_step']:>7.3f} "
               f"{r['s_per_epoch']:>8.1f} {r['load_1min']:>5.2f}")
     if rows:
+        budget = rows[0]["protocol"]["budget"]
         print(f"Measured in this run: test NDCG@10, full ranking of each user's last ML-100k "
-              f"item, ties pessimistic, budget {rows[0]['protocol']['budget']} (optimiser steps) per "
-              "side, both libraries' scores ranked by replikit's code; exclude_history as "
-              "shown (false is RecBole's own protocol):")
+              f"item, ties pessimistic, budget {budget} (optimiser steps) per side, both "
+              "libraries' scores ranked by replikit's code; exclude_history as shown (false "
+              "is RecBole's own protocol):")
     for p in paired:
         print(f"{p['model']} exclude_history={p['exclude_history']}: ours {p['ours']:.4f} "
               f"RecBole {p['recbole']:.4f} diff {p['diff']:+.4f} 95% CI "
