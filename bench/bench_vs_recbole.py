@@ -33,13 +33,18 @@ of its own (``--recbole-venv``, made with this Python's ``venv`` and ``pip`` at 
 versions in ``RECBOLE_PINS``: RecBole 1.2.1 needs numpy < 2). Run, after
 ``replikit fetch bert4rec ml-100k``::
 
-    PYTHONPATH=. python bench/bench_vs_recbole.py --steps 50 --seeds 0,1,2 \\
-        --json bench/results/vs_recbole.json
+    PYTHONPATH=. python bench/bench_vs_recbole.py --steps 40 --recbole-batch 128 \\
+        --seeds 0,1,2 --json bench/results/vs_recbole.json
+
+(one model per invocation with ``--models``, then ``--combine A.json B.json --json
+C.json`` writes the invocations' rows and comparisons into one file, each row naming the
+command that measured it; a comparison never spans two invocations).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shlex
@@ -88,8 +93,12 @@ def recbole_python(folder: Path) -> str:
 
 
 # --------------------------------------------------------------------------- one side each
+@functools.cache
 def study_settings(model: str) -> dict:
-    """The quick profile's fixed hyperparameters plus the first value of each searched one."""
+    """The quick profile's fixed hyperparameters plus the first value of each searched one.
+
+    Read once per model and invocation, so that every seed runs the same settings.
+    """
     params = load_study("bert4rec", ROOT).experiment_params(f"ml100k-{model}", "quick")
     first = {name: values[0] for name, values in (params.get("space") or {}).items()
              if isinstance(values, list)}
@@ -217,7 +226,14 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, help="write the rows and comparisons here")
+    parser.add_argument("--combine", type=Path, nargs="+", metavar="JSON",
+                        help="measure nothing: write the rows and comparisons of these "
+                        "files (one invocation each, e.g. one per model) to --json, each row "
+                        "with the command that measured it")
     args = parser.parse_args()
+    if args.combine:
+        args.json.write_text(json.dumps(combined(args.combine), indent=1) + "\n")
+        return
     python = recbole_python(args.recbole_venv)
     torch.set_num_threads(args.threads)
     split = make_split(load_movielens(args.data, kind="ml-100k"))
@@ -240,6 +256,19 @@ def main() -> None:
     print_table(rows, paired)
     if args.json:
         write(args, rows, paired)
+
+
+def combined(paths: list[Path]) -> dict:
+    """Several invocations' files as one: their commands, rows (each naming its command)
+    and comparisons; a comparison never spans two invocations."""
+    parts = [json.loads(path.read_text()) for path in paths]
+    return {"runs": [{"file": str(path), "command": part["command"],
+                      "budget_rule": part["budget_rule"]} for path, part in zip(paths, parts,
+                                                                                strict=True)],
+            "rows": [{**row, "command": part["command"]} for part in parts
+                     for row in part["rows"]],
+            "paired": [{**pair, "command": part["command"]} for part in parts
+                       for pair in part["paired"]]}
 
 
 def write(args: argparse.Namespace, rows: list[dict], paired: list[dict]) -> None:
