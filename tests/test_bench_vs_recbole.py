@@ -87,3 +87,19 @@ def test_paired_comparison_over_seeds_with_a_bootstrap_interval():
     assert result["ci_low"] <= 0.1 <= result["ci_high"] and result["wilcoxon_p"] < 1e-6
     unequal = rows[:3] + [{"model": "m", "exclude_history": False, "protocol": {"a": 2}}]
     assert paired.paired_rows(per_user, unequal) == []  # other protocols: never paired
+
+
+def test_combined_files_keep_each_rows_command(tmp_path):
+    paths = []
+    for model in ("sasrec", "bert4rec"):
+        path = tmp_path / f"{model}.json"
+        path.write_text(bench.json.dumps({
+            "command": f"bench --models {model}", "budget_rule": "equal steps",
+            "rows": [{"model": model, "ndcg@10": 0.1}], "paired": [{"model": model}]}))
+        paths.append(path)
+    both = bench.combined(paths)
+    assert [run["command"] for run in both["runs"]] == ["bench --models sasrec",
+                                                          "bench --models bert4rec"]
+    assert [(r["model"], r["command"]) for r in both["rows"]] == [
+        ("sasrec", "bench --models sasrec"), ("bert4rec", "bench --models bert4rec")]
+    assert both["paired"][1]["command"] == "bench --models bert4rec"
