@@ -91,6 +91,7 @@ class Budget:
     trials: int = 1
     epochs: int | None = None
     seconds: float | None = None
+    steps: int | None = None
 
 
 @pytest.fixture(autouse=False)

@@ -137,7 +137,7 @@ def test_train_stage_test_adds_the_validation_item():
 def test_score_before_fit_and_empty_budget_are_refused():
     with pytest.raises(RuntimeError, match="before fit"):
         BERT4Rec().score([np.array([1, 2])])
-    with pytest.raises(ReplikitError, match="neither epochs nor seconds"):
+    with pytest.raises(ReplikitError, match="no epochs, steps or seconds"):
         BERT4Rec(**TOY).fit(successor_split(n_users=4), seed=0, budget=Budget())
 
 

@@ -6,6 +6,7 @@ goes through it is marked slow; the others build the RunContext the harness woul
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -79,9 +80,18 @@ def test_mostpop_runs_every_protocol(tmp_path):
             assert 0 <= metrics[f"{protocol}/{name}"] <= 1
     extra = record["extra"]
     assert len(extra["per_unit"]["full/ndcg@10"]) == len(extra["per_unit"]["user"]) == 150
-    assert extra["budget"] == {"trials": 2, "epochs": 2, "seconds": 120.0, "trials_run": 0}
+    assert extra["budget"] == {"trials": 2, "epochs": 2, "seconds": 120.0, "steps": None,
+                               "trials_run": 0}
     assert extra["best_params"] == {} and extra["tuning"] is None
     assert record["device"] == "cpu" and extra["data"]["users"] == 150
+    protocol = extra["protocol"]["full/ndcg@10"]  # what the figure was measured under
+    assert protocol["data"] == hashlib.sha256((tmp_path / "u.data").read_bytes()).hexdigest()
+    assert protocol["exclude_history"] is True and protocol["cutoff"] == 10
+    assert protocol["filter"] == "every rating; users and items with >= 5 / 1 interactions"
+    assert protocol["budget"] == "epochs=2, seconds<=120"
+    assert protocol["selection"].startswith("fixed hyperparameters")
+    assert extra["protocol"]["pop100/mrr"]["cutoff"] is None
+    assert extra["protocol"]["pop100/mrr"]["ranking"].startswith("sampled: 100 popularity")
 
 
 def test_itemknn_is_tuned_then_tested_once_and_repeats_bit_for_bit(tmp_path):
@@ -134,7 +144,7 @@ def test_the_model_dispatch_accepts_any_protocol_class(tmp_path):
     ({"model": "mostpop", "dataset": "ml-1m", "source": "csv"}, "unknown source 'csv'"),
     ({"model": "mostpop", "dataset": "ml-100k", "protocols": ["pop50"]},
      "unknown ranking protocol"),
-    ({"model": "mostpop", "dataset": "ml-100k", "budget": {"steps": 1}},
+    ({"model": "mostpop", "dataset": "ml-100k", "budget": {"step": 1}},
      r"params.budget: unknown budget key"),
 ])
 def test_bad_params_name_the_experiment(tmp_path, params, message):

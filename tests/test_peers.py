@@ -15,10 +15,12 @@ from replikit.study import load_study
 from replikit.study.check import check_study_files
 from replikit.study.peers import peer_figures
 
+PROTOCOL = {"data": "ab" * 32, "split": "5 folds", "exclude_history": True, "cutoff": None}
 BENCH_ROWS = [
-    {"library": "peerlib", "model": "SVD", "seed": 0, "rmse": 0.950},
-    {"library": "peerlib", "model": "SVD", "seed": 1, "rmse": 0.940},
-    {"library": "ours", "model": "SVD", "seed": 0, "rmse": 0.100},  # another side: not read
+    {"library": "peerlib", "model": "SVD", "seed": 0, "rmse": 0.950, "protocol": PROTOCOL},
+    {"library": "peerlib", "model": "SVD", "seed": 1, "rmse": 0.940, "protocol": PROTOCOL},
+    {"library": "ours", "model": "SVD", "seed": 0, "rmse": 0.100,  # another side: not read
+     "protocol": PROTOCOL},
 ]
 
 
@@ -42,16 +44,29 @@ def _write_study(root, peers, rows=BENCH_ROWS):
     return load_study("fakestudy", root)
 
 
-def test_the_figure_is_the_mean_of_the_matching_rows(tmp_path):
+def _results(tmp_path, protocol=PROTOCOL):
+    """The fake study's runs, each recording ``protocol`` for its rmse."""
+    fake = build_results(tmp_path / "run", 1)
+    for run in fake["runs"]:
+        run.setdefault("extra", {})["protocol"] = {"rmse": dict(protocol)}
+    return fake, Results.in_memory(fake["ledger"], fake["runs"], fake["artifacts"], fake["env"])
+
+
+def test_the_figure_is_the_mean_of_the_matching_rows_with_their_protocol(tmp_path):
     study = _write_study(tmp_path, [_peer()])
-    [(figure, rows)] = peer_figures(study)
-    assert rows == 2 and figure == pytest.approx(0.945)
+    [value] = peer_figures(study)
+    assert value.rows == 2 and value.figure == pytest.approx(0.945)
+    assert value.protocol == PROTOCOL
+
+
+def test_rows_also_read_from_an_object_with_rows(tmp_path):
+    study = _write_study(tmp_path, [_peer()], rows={"command": "x", "rows": BENCH_ROWS})
+    assert peer_figures(study)[0].rows == 2
 
 
 def test_the_report_sets_ours_beside_the_peer(tmp_path):
     study = _write_study(tmp_path, [_peer(), _peer(key="rmse", match={"library": "ours"})])
-    fake = build_results(tmp_path / "run", 1)
-    results = Results.in_memory(fake["ledger"], fake["runs"], fake["artifacts"], fake["env"])
+    fake, results = _results(tmp_path)
     out = tmp_path / "reports"
     part = peer_section.context(study, results, out)
     table = (out / "tables" / "peers.csv").read_text()
@@ -61,6 +76,33 @@ def test_the_report_sets_ours_beside_the_peer(tmp_path):
     assert "yes" in table.splitlines()[1] and "no" in table.splitlines()[2]
     assert f"{mean:.4g}" in part["peer_table"] and "0.945" in part["peer_table"]
     assert part["peer_text"] == "Ours falls short of the peer's figure for: seeds-svd (rmse)."
+
+
+def test_a_peer_measured_with_another_exclude_history_is_not_comparable(tmp_path):
+    other = {**PROTOCOL, "exclude_history": False}
+    rows = [{**row, "protocol": other} for row in BENCH_ROWS]
+    study = _write_study(tmp_path, [_peer()], rows=rows)
+    _, results = _results(tmp_path)
+    part = peer_section.context(study, results, tmp_path / "reports")
+    [row] = peer_section.peer_table(study, results).to_dict("records")
+    assert row["ours reaches it"] == "not comparable: exclude_history"
+    assert "not comparable: exclude\\_history" in part["peer_table"]  # Markdown-escaped
+    assert part["peer_text"].startswith("Not compared, because the two were measured under "
+                                        "different protocols")
+
+
+def test_ours_without_a_recorded_protocol_is_not_comparable(tmp_path):
+    study = _write_study(tmp_path, [_peer()])
+    _, results = _results(tmp_path, protocol={})
+    [row] = peer_section.peer_table(study, results).to_dict("records")
+    assert row["ours reaches it"] == "not comparable: data, split, exclude_history"
+
+
+def test_matched_rows_with_different_protocols_are_refused(tmp_path):
+    rows = [BENCH_ROWS[0], {**BENCH_ROWS[1], "protocol": {**PROTOCOL, "split": "other"}}]
+    _write_study(tmp_path, [_peer()], rows=rows)
+    with pytest.raises(ReplikitError, match="record different protocols"):
+        check_study_files("fakestudy", tmp_path)
 
 
 def test_no_peers_no_section(tmp_path):

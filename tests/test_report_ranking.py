@@ -90,6 +90,25 @@ def test_winners_say_when_intervals_overlap_and_label_two_budgets_apart(runs):
                          "test over users does).")
 
 
+def _recorded(records, exclude):
+    for record in records:
+        record["extra"]["protocol"] = {key: {"exclude_history": exclude(record)}
+                                       for key in record["metrics"]}
+    return records
+
+
+def test_winners_say_whether_the_history_was_excluded_as_the_runs_recorded(runs):
+    full = winners(results_table(_recorded(runs, lambda r: True)))[0]
+    assert full.startswith("toy, full ranking (history excluded): **a** leads")
+
+
+def test_winners_refuse_to_rank_models_recorded_under_different_history_rules(runs):
+    mixed = _recorded(runs, lambda r: r["experiment"] != "exp-b")
+    full = winners(results_table(mixed))[0]
+    assert full == ("toy, full ranking: not compared, because the models' runs differ in "
+                    "whether the user's history was excluded.")
+
+
 def test_results_wide_has_one_row_per_model(runs):
     wide = results_wide(results_table(runs))
     assert list(wide["model"]) == ["a", "b", "c"]
@@ -128,6 +147,17 @@ def test_budget_table_lists_every_model_side_by_side(runs):
     assert set(budgets["budget trials"]) == {2}
     assert budgets.loc[0, "cpu s per run"] == pytest.approx(11.0)
     assert budgets.loc[0, "seeds"] == 3
+    assert list(budgets["space searched"]) == ["not tuned"] * 3  # the toy runs have no space
+
+
+def test_budget_table_says_how_much_of_each_space_was_searched(runs):
+    for record in runs:
+        record["params"]["space"] = ({"k": [1, 2], "decay": [1.0, 0.8]}
+                                     if record["experiment"] == "exp-a"
+                                     else {"lr": {"loguniform": [1e-4, 1e-2]}})
+    searched = budget_table(runs).set_index("model")["space searched"]
+    assert searched["a"] == "2 of 4 grid points"
+    assert searched["b"] == "2 points of a space with ranges (no end)"
 
 
 def test_curve_frame_skips_runs_without_curves(runs):

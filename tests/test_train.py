@@ -103,6 +103,13 @@ def test_train_stops_when_on_epoch_says_stop_and_when_time_is_up():
     assert log["epochs"] == 1 and log["steps"] == 1
 
 
+def test_a_step_budget_cuts_the_last_epoch_and_ends_the_rate_there():
+    _, log = _run(Budget(epochs=None, steps=10))  # 7 batches per epoch
+    assert (log["epochs"], log["steps"]) == (2, 10)
+    assert train._total_steps(Budget(epochs=3, steps=10), 7) == 10
+    assert train._total_steps(Budget(epochs=1, steps=10), 7) == 7
+
+
 def test_train_repeats_bit_for_bit_and_depends_on_the_seed():
     state_a = _run(Budget(epochs=2))[0].network.state_dict()
     state_b = _run(Budget(epochs=2))[0].network.state_dict()
@@ -112,7 +119,7 @@ def test_train_repeats_bit_for_bit_and_depends_on_the_seed():
 
 
 def test_budget_without_epochs_or_seconds_is_refused():
-    with pytest.raises(ReplikitError, match="neither epochs nor seconds"):
+    with pytest.raises(ReplikitError, match="no epochs, steps or seconds"):
         _run(Budget())
 
 

@@ -26,8 +26,11 @@ def test_budget_validation_and_round_trip():
         Budget(trials=0)
     with pytest.raises(ReplikitError, match="budget 'seconds' is out of range"):
         Budget(seconds=-1)
-    with pytest.raises(ReplikitError, match=r"x.yaml: unknown budget key\(s\) \['steps'\]"):
-        Budget.from_dict({"steps": 5}, where="x.yaml")
+    with pytest.raises(ReplikitError, match="budget 'steps' is out of range"):
+        Budget(steps=0)
+    assert Budget.from_dict({"steps": 5}).steps == 5
+    with pytest.raises(ReplikitError, match=r"x.yaml: unknown budget key\(s\) \['step'\]"):
+        Budget.from_dict({"step": 5}, where="x.yaml")
 
 
 def _ids(trials):
@@ -85,7 +88,8 @@ def test_tune_picks_the_best_validation_trial_and_is_repeatable(split):
     best = max(result.trials, key=lambda t: t["value"])
     assert result.best_params == best["params"] == result.best_trial["params"]
     assert result.best_trial["metrics"]["full/ndcg@10"] == best["value"]
-    assert result.to_dict()["budget"] == {"trials": 4, "epochs": None, "seconds": None}
+    assert result.to_dict()["budget"] == {"trials": 4, "epochs": None, "seconds": None,
+                                          "steps": None}
 
 
 def test_tuning_fits_on_validation_with_a_curve_and_the_final_fit_sees_no_test(split):

@@ -25,6 +25,7 @@ from replikit.study.claims import (
     Pair,
     Tolerance,
 )
+from replikit.study.comparable import differing_keys
 from replikit.study.sources import SOURCE_KINDS, GitSource, Source
 from replikit.vocabulary import NUMBER_KINDS, CodeOrigin
 
@@ -231,7 +232,7 @@ class PeerFigure(Strict):
     metric: str = Field(description="Our runs' metric key, e.g. 'full/ndcg@10'")
     library: str = Field(description="The peer library and its version, e.g. 'RecBole 1.2.1'")
     file: str = Field(description="The bench's JSON rows, relative to the repository root")
-    match: dict[str, str | int | float] = Field(
+    match: dict[str, str | bool | int | float] = Field(
         min_length=1, description="Fields a row must have, e.g. {library: recbole, model: SASRec}")
     key: str = Field(description="The row field holding the figure, e.g. 'ndcg@10'")
     how: str = Field(description="The command that wrote the file and the protocol both "
@@ -326,12 +327,11 @@ class Study(Strict):
         if not names:
             return []
         exp = self.experiments[check.experiment or check.a or names[0]]
-        out = []
-        for key, word in (("dataset", "data set"), ("protocol", "protocol")):
-            mine, theirs = getattr(exp, key), getattr(claim, key)
-            if mine is not None and theirs is not None and mine != theirs:
-                out.append(f"{word} {mine}, the claim's {theirs}")
-        return out
+        keys = {"dataset": "data set", "protocol": "protocol"}
+        mine = {key: getattr(exp, key) for key in keys}
+        theirs = {key: getattr(claim, key) for key in keys}
+        return [f"{keys[key]} {mine[key]}, the claim's {theirs[key]}"
+                for key in differing_keys(mine, theirs, unstated_differs=False)]
 
     def _check_comparable(self, index: int, claim: Claim) -> None:
         """A number judged on another data set or protocol needs 'expected' or a why."""

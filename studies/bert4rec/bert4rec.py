@@ -253,8 +253,9 @@ class BERT4Rec:
             train_stage: str = "valid") -> dict:
         """Train from scratch on ``split.histories(train_stage)``.
 
-        ``train_stage="valid"`` trains on the training part (for tuning and the validation
-        curve); ``"test"`` also on each user's validation item (the final model).
+        ``train_stage="valid"`` (the default, used for tuning and for the final fit alike)
+        trains on the training part; ``"test"`` also on each user's validation item (no
+        caller of this study passes it).
         Returns the training log of :func:`train.train` plus the config.
         """
         trainer.check_budget(budget)

@@ -37,7 +37,9 @@ it from ``ratings.dat``. We rebuild it from the raw file following what we read:
 The original trains the final model on training + validation items (``gen_data_fin.py``,
 "put validate into train") and evaluates on the test item; it has no validation stage.
 :meth:`SequentialSplit.for_stage` gives the two views: ``'valid'`` (fit on ``train``, for
-tuning) and ``'test'`` (fit on ``train + [valid]``, the original's setting).
+tuning) and ``'test'`` (fit on ``train + [valid]``, the original's setting). Only the
+baselines (``baselines.py``) train on ``fit_histories()``; our BERT4Rec and SASRec train on
+``train`` in every fit (their ``fit(train_stage="valid")`` default), as RecBole's do.
 """
 
 from __future__ import annotations

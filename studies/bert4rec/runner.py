@@ -21,19 +21,22 @@ reads the experiment's params::
     label:       text                     the model's name in the report's tables (default:
                                           model), e.g. to tell two budgets of one model apart
 
-With a ``space`` the model is tuned under the budget (chosen once on validation), refit on
-the test stage with the best values and tested once; without one it is fitted once with
-``hyperparameters``. ``extra["curve"]`` is the best trial's validation curve (what the
-trainer recorded per epoch, with the validation metric from ``on_epoch``) when tuned, else
-the final fit's own log (no test metric is ever computed during training). The neural
-models come from the other study files (``bert4rec.py``, ``sasrec.py``), imported only when
-asked for, so the baselines run without torch.
+With a ``space`` the model is tuned under the budget (chosen once on validation), fitted
+anew with the best values and tested once (the baselines then also count each user's
+validation item; the neural models train on the training items only, as while tuning);
+without one it is fitted once with ``hyperparameters``. ``extra["curve"]`` is the best
+trial's validation curve (what the trainer recorded per epoch, with the validation metric
+from ``on_epoch``) when tuned, else the final fit's own log (no test metric is ever
+computed during training). The neural models come from the other study files
+(``bert4rec.py``, ``sasrec.py``), imported only when asked for, so the baselines run
+without torch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import json
 import platform
 import sys
@@ -43,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from replikit.errors import ReplikitError
+from replikit.ext.recsys import protocol as proto
 from replikit.ext.recsys.ranking import PROTOCOLS
 from replikit.ext.recsys.tuning import DEFAULT_METRIC, Budget, fit_and_test, tune
 
@@ -71,7 +75,7 @@ def run_experiment(ctx: Any) -> dict[str, Any]:
     params, where = ctx.params, _where(ctx)
     _check_params(params, where)
     started = time.perf_counter()
-    split = _load_split(ctx, params, where)
+    split, data_filter = _load_split(ctx, params, where)
     load_seconds = time.perf_counter() - started
     model_class = resolve_model(params["model"], where=f"{where}.model")
     _limit_threads(params.get("threads"))
@@ -89,8 +93,30 @@ def run_experiment(ctx: Any) -> dict[str, Any]:
     final = fit_and_test(make_model, chosen, split, budget, seed=ctx.seed,
                          protocols=_protocols(params),
                          eval_seed=params.get("eval_seed"))
-    return _record(split, final, tuning, chosen, budget,
-                   {"load_s": load_seconds, "total_s": time.perf_counter() - started})
+    record = _record(split, final, tuning, chosen, budget,
+                     {"load_s": load_seconds, "total_s": time.perf_counter() - started})
+    record["extra"]["protocol"] = _protocols_measured(ctx, params, data_filter, budget,
+                                                      tuning, final)
+    return record
+
+
+def _protocols_measured(ctx, params, data_filter, budget, tuning, final) -> dict[str, Any]:
+    """Per metric key, what its figure was measured under (ext/recsys/protocol.py)."""
+    data = proto.file_sha256(ctx.artifact(params.get("artifact", params["dataset"])))
+    if tuning:
+        selection = (f"hyperparameters: the best of {len(tuning.trials)} trials on "
+                     f"validation {tuning.metric}; the weights after the last step")
+    else:
+        selection = "fixed hyperparameters, no validation; the weights after the last step"
+    out = {}
+    for ranking, result in final["results"].items():
+        base = proto.ranking_protocol(
+            data_sha256=data, filter=data_filter, ranking=ranking,
+            exclude_history=final["exclude_history"], budget=proto.budget_text(budget),
+            selection=selection)
+        out.update({f"{ranking}/{name}": proto.metric_protocol(base, name)
+                    for name in result["aggregate"]})
+    return out
 
 
 def journal_path(ctx: Any) -> Path:
@@ -193,6 +219,7 @@ def _budget(params: Mapping[str, Any], where: str) -> Budget:
 
 
 def _load_split(ctx: Any, params: Mapping[str, Any], where: str):
+    """The split, and its filter in words (for the run's protocol record)."""
     path = ctx.artifact(params.get("artifact", params["dataset"]))
     preprocessing = dict(params.get("preprocessing") or {})
     if params.get("source", "ratings") == "original":
@@ -208,9 +235,15 @@ def _load_split(ctx: Any, params: Mapping[str, Any], where: str):
         raise ReplikitError("bad preprocessing options", where=f"{where}.preprocessing",
                             expected="min_user_interactions, min_item_interactions, min_rating",
                             found=str(err)) from err
+    used = {name: preprocessing.get(name, param.default)  # make_split's defaults otherwise
+            for name, param in inspect.signature(make_split).parameters.items()
+            if name != "ratings"}
+    data_filter = proto.filter_text(used["min_user_interactions"],
+                                    used["min_item_interactions"], used["min_rating"])
     if params.get("max_users"):
         split = split.subset(int(params["max_users"]), seed=0)
-    return split
+        data_filter += f"; {params['max_users']} users drawn at random (seed 0)"
+    return split, data_filter
 
 
 # --------------------------------------------------------------------------- the record

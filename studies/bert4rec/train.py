@@ -36,10 +36,11 @@ EpochCallback = Callable[[int, float], dict | None]
 
 
 class BudgetLike(Protocol):
-    """What the loop reads from a ``replikit.ext.recsys.tuning.Budget``: epochs and/or seconds."""
+    """What the loop reads from a ``replikit.ext.recsys.tuning.Budget``: epochs, steps, seconds."""
 
     epochs: int | None
     seconds: float | None
+    steps: int | None
 
 
 @dataclass(frozen=True)
@@ -274,12 +275,11 @@ def _autocast(device: torch.device, amp: str):
 
 
 def check_budget(budget: BudgetLike) -> None:
-    """Refuse a budget with neither epochs nor seconds (training would never stop)."""
-    epochs, seconds = getattr(budget, "epochs", None), getattr(budget, "seconds", None)
-    if epochs is None and seconds is None:
-        raise ReplikitError("training budget has neither epochs nor seconds",
-                            expected="Budget(epochs=..., seconds=...) with at least one set",
-                            found=repr(budget), fix="set epochs, seconds or both")
+    """Refuse a budget with no epochs, steps or seconds (training would never stop)."""
+    if all(getattr(budget, key, None) is None for key in ("epochs", "steps", "seconds")):
+        raise ReplikitError("training budget has no epochs, steps or seconds",
+                            expected="Budget(epochs=..., steps=..., seconds=...) with one set",
+                            found=repr(budget), fix="set epochs, steps or seconds")
 
 
 def train(
@@ -307,9 +307,10 @@ def train(
     settings
         Optimiser and loop settings.
     budget
-        ``epochs`` (whole passes over ``examples``) and/or ``seconds`` of training time
-        (evaluation time in ``on_epoch`` excluded); training stops at whichever comes first.
-        Only an epoch budget is bit-for-bit repeatable.
+        ``epochs`` (whole passes over ``examples``), ``steps`` (optimiser steps; the last
+        epoch is cut there) and/or ``seconds`` of training time (evaluation time in
+        ``on_epoch`` excluded); training stops at whichever comes first. Only an epoch or
+        step budget is bit-for-bit repeatable.
     seed
         Seeds the dropout (global torch generator), the epoch order and ``batch_loss``.
     on_epoch
@@ -322,7 +323,8 @@ def train(
     dict
         ``epochs``, ``steps``, ``train_seconds``, ``eval_seconds``, ``curve`` (one entry per
         epoch: ``epoch``, ``step``, ``seconds``, ``loss``, ``metric``), ``sequences``,
-        ``sequences_per_second``, ``device``, ``threads``, ``amp``, ``seed``.
+        ``sequences_per_second``, ``device``, ``threads``, ``amp``, ``seed``,
+        ``steps_per_epoch``.
     """
     check_budget(budget)
     torch.manual_seed(seed)  # dropout draws from the global generator
@@ -332,21 +334,21 @@ def train(
     n_rows = examples.shape[0]
     lengths = (examples != 0).sum(dim=1).cpu()
     steps_per_epoch = batches_per_epoch(n_rows, settings.batch_size, settings.bucket_factor)
-    total_steps = budget.epochs * steps_per_epoch if (
-        budget.epochs is not None and settings.decay == "linear") else None
+    total_steps = _total_steps(budget, steps_per_epoch) if settings.decay == "linear" else None
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, settings.warmup_steps, total_steps))
 
     log: dict[str, Any] = {"epochs": 0, "steps": 0, "train_seconds": 0.0, "eval_seconds": 0.0,
                            "curve": [], "sequences": 0, "device": device_name(device),
                            "threads": torch.get_num_threads(), "amp": _amp_used(device, settings),
-                           "seed": seed}
+                           "seed": seed, "steps_per_epoch": steps_per_epoch}
     network.train()
     while budget.epochs is None or log["epochs"] < budget.epochs:
         started = time.perf_counter()
         loss_sum, steps, out_of_time = _run_epoch(
             network, examples, lengths, batch_loss, settings, optimizer, schedule, order_generator,
-            loss_generator, device, log, deadline=_deadline(budget, log, started))
+            loss_generator, device, log, deadline=_deadline(budget, log, started),
+            max_steps=getattr(budget, "steps", None))
         log["train_seconds"] += time.perf_counter() - started
         log["epochs"] += 1
         stop = _record_epoch(network, on_epoch, log, loss_sum / max(steps, 1))
@@ -355,6 +357,13 @@ def train(
     log["sequences_per_second"] = log["sequences"] / max(log["train_seconds"], 1e-9)
     network.eval()
     return log
+
+
+def _total_steps(budget: BudgetLike, steps_per_epoch: int) -> int | None:
+    """Where the learning rate reaches zero: the first of the epoch and step budgets."""
+    bounds = [b for b in (budget.epochs and budget.epochs * steps_per_epoch,
+                          getattr(budget, "steps", None)) if b]
+    return min(bounds) if bounds else None
 
 
 def _amp_used(device: torch.device, settings: TrainSettings) -> str:
@@ -368,8 +377,11 @@ def _deadline(budget: BudgetLike, log: dict[str, Any], started: float) -> float 
 
 
 def _run_epoch(network, examples, lengths, batch_loss, settings, optimizer, schedule,
-               order_generator, loss_generator, device, log, *, deadline):
-    """One pass over the examples in a seeded order; returns (summed loss, steps, timed out)."""
+               order_generator, loss_generator, device, log, *, deadline, max_steps=None):
+    """One pass over the examples in a seeded order; returns (summed loss, steps, stop).
+
+    ``stop``: the time or the step budget ran out within the pass.
+    """
     batches = bucket_batches(lengths, settings.batch_size, settings.bucket_factor,
                              order_generator)
     loss_sum = torch.zeros((), device=device)
@@ -388,7 +400,8 @@ def _run_epoch(network, examples, lengths, batch_loss, settings, optimizer, sche
         steps += 1
         log["steps"] += 1
         log["sequences"] += rows.shape[0]
-        if deadline is not None and time.perf_counter() >= deadline:
+        if (deadline is not None and time.perf_counter() >= deadline) or (
+                max_steps is not None and log["steps"] >= max_steps):
             return float(loss_sum), steps, True
     return float(loss_sum), steps, False
 

@@ -16,7 +16,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from replikit.ext.recsys.tuning import finished_trials, journal_storage
+from replikit.ext.recsys.tuning import finished_trials, grid_size, journal_storage
 
 
 def budget_rows(storages: Mapping[str, tuple[str | Path, str]]) -> list[dict[str, Any]]:
@@ -53,7 +53,8 @@ def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
     and the tuning CPU seconds (read from the runs' Optuna journals by
     :func:`budget_rows` where they exist, else from the run
     records), the final fit's epochs and training seconds, the tuning seconds, the run's
-    CPU seconds, and whether the tuned experiments' budgets are equal.
+    CPU seconds, how much of the search space was searched, and whether the tuned
+    experiments' budgets are equal.
     """
     by_experiment: dict[str, list[dict[str, Any]]] = {}
     for record in runs:
@@ -64,6 +65,8 @@ def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
         budget = extras[0].get("budget") or {}
         spent = journal_spending(extras)
         params = records[0].get("params") or {}
+        trials_run = spent.get("trials run", _mean(
+            e.get("budget", {}).get("trials_run") for e in extras))
         rows.append({
             "experiment": experiment,
             "model": model_label(records[0]),
@@ -71,8 +74,8 @@ def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
             "profile": records[0].get("profile") or "",
             "budget trials": budget.get("trials"), "budget epochs": budget.get("epochs"),
             "budget seconds": budget.get("seconds"),
-            "trials run": spent.get("trials run", _mean(
-                e.get("budget", {}).get("trials_run") for e in extras)),
+            "trials run": trials_run,
+            "space searched": space_searched(params.get("space"), trials_run),
             "tuning cpu s": spent.get("tuning cpu s", math.nan),
             "final epochs": _mean((e.get("final_fit") or {}).get("epochs") for e in extras),
             "final train s": _mean((e.get("timings") or {}).get("fit_s") for e in extras),
@@ -90,6 +93,23 @@ def budget_table(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
                                                   else "not tuned")
         frame = frame.drop(columns="tuned")
     return frame
+
+
+def space_searched(space: Mapping[str, Any] | None, trials_run: float) -> str:
+    """How much of a search space the trials covered, e.g. ``'2 of 4 grid points'``.
+
+    >>> space_searched({"k": [1, 2], "d": [1.0, 0.8]}, 4.0)
+    '4 of 4 grid points'
+    >>> space_searched({"lr": {"loguniform": [1e-4, 1e-2]}}, 2.0)
+    '2 points of a space with ranges (no end)'
+    """
+    if not space:
+        return "not tuned"
+    run = "?" if math.isnan(trials_run) else f"{trials_run:g}"
+    size = grid_size(space)
+    if size is None:
+        return f"{run} points of a space with ranges (no end)"
+    return f"{run} of {size} grid points"
 
 
 def model_label(record: dict[str, Any]) -> str:

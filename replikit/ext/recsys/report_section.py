@@ -107,9 +107,20 @@ def results_table(runs: Iterable[dict[str, Any]],
                     "n": len(values), "mean": mean,
                     "sd": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
                     "ci_low": mean - half, "ci_high": mean + half,
+                    "history": _history(records, key),
                 })
     return pd.DataFrame(rows, columns=["experiment", "model", "dataset", "protocol", "metric",
-                                       "n", "mean", "sd", "ci_low", "ci_high"])
+                                       "n", "mean", "sd", "ci_low", "ci_high", "history"])
+
+
+def _history(records: list[dict[str, Any]], key: str) -> str:
+    """Whether the runs excluded each user's history from the candidates, as they recorded
+    it (``extra.protocol``); ``""`` when no run recorded it, ``"mixed"`` when they differ."""
+    seen = {((r.get("extra") or {}).get("protocol") or {}).get(key, {}).get("exclude_history")
+            for r in records} - {None}
+    if len(seen) != 1:
+        return "mixed" if seen else ""
+    return "excluded" if seen.pop() else "not excluded"
 
 
 def results_wide(results: pd.DataFrame) -> pd.DataFrame:
@@ -146,15 +157,24 @@ def winners(results: pd.DataFrame, metric: str = "ndcg@10") -> list[str]:
 
     The leader is the model with the highest mean; the sentence names the runner-up and
     says whether the two intervals overlap (when they do, the order is not settled by these
-    intervals; the claims' paired tests are the verdict).
+    intervals; the claims' paired tests are the verdict). The protocol's name says whether
+    the user's history was excluded from the candidates, as the runs recorded it; models
+    recorded under different settings are not ranked against each other.
     """
     part = results[results["metric"] == metric]
     sentences = []
     for (dataset, protocol), group in part.groupby(["dataset", "protocol"], sort=False):
         ranked = group.sort_values("mean", ascending=False)
         first = ranked.iloc[0]
-        text = (f"{md_escape(dataset)}, {PROTOCOL_NAMES.get(protocol, protocol)}: "
-                f"**{md_escape(first['model'])}** leads with {metric} {_estimate(first)}")
+        history = set(group["history"]) if "history" in group else {""}
+        where = f"{md_escape(dataset)}, {PROTOCOL_NAMES.get(protocol, protocol)}"
+        if len(history) > 1 or "mixed" in history:
+            sentences.append(f"{where}: not compared, because the models' runs differ in "
+                             "whether the user's history was excluded.")
+            continue
+        if history - {""}:
+            where += f" (history {history.pop()})"
+        text = f"{where}: **{md_escape(first['model'])}** leads with {metric} {_estimate(first)}"
         if len(ranked) > 1:
             second = ranked.iloc[1]
             apart = first["ci_low"] > second["ci_high"]
@@ -363,8 +383,9 @@ def _results_text(wide: pd.DataFrame, source: str, markdown_table) -> str:
 def _budget_text(budgets: pd.DataFrame, source: str, markdown_table) -> str:
     text = ("### Training budgets, side by side\n\nEvery model is tuned with the same number "
             "of trials and the same per-fit limit (epochs and seconds, whichever comes "
-            "first); non-iterative baselines use no epochs. The spent columns are means over "
-            "seeds.\n\n")
+            "first); non-iterative baselines use no epochs. A grid smaller than the trial "
+            "budget is searched whole; \"space searched\" says how much of each model's "
+            "space its trials covered. The spent columns are means over seeds.\n\n")
     return text + markdown_table(_rounded(budgets), f"Budget given and spent per model. "
                                  f"Source: `{source}`.",
                                  ["l", "l", "l", "l"] + ["r"] * (len(budgets.columns) - 4))

@@ -1,12 +1,16 @@
 """Equal-budget tuning on Optuna: every model gets the same trials and epochs per trial.
 
 Hyperparameters are chosen once, on the validation stage (models fit on the training
-items, ranked on each user's second-to-last item), and the final model is refit once with
-the chosen values on the test stage (training + validation items) and evaluated once on
-the last item (:func:`fit_and_test`). The :class:`Budget` and every trial are recorded, so a
-report can show each model's budget side by side with its numbers — the fairness point of
-the BERT4Rec replicability study (Petrov & Macdonald, RecSys 2022), which found that the
-training budget, not the architecture, explained much of the reported gap.
+items, ranked on each user's second-to-last item), and the final model is fitted once more
+with the chosen values, handed the test stage of the split, and evaluated once on the last
+item (:func:`fit_and_test`). What a model trains on in that final fit is its own choice:
+the split's test stage offers the training items plus each user's validation item
+(``split.fit_histories()``), which the baselines use, while the neural sequential models
+of the bert4rec study train on the training items only in both fits. The :class:`Budget`
+and every trial are recorded, so a report can show each model's budget side by side with
+its numbers — the fairness point of the BERT4Rec replicability study (Petrov & Macdonald,
+RecSys 2022), which found that the training budget, not the architecture, explained much
+of the reported gap.
 
 The search is an Optuna study (Akiba et al., KDD 2019). Its trials live in an Optuna
 ``JournalStorage`` file when ``storage`` is given, so a search that was killed resumes
@@ -50,15 +54,16 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 @dataclass(frozen=True)
 class Budget:
-    """What every model may spend: tuning trials, and epochs and seconds per fit.
+    """What every model may spend: tuning trials, and epochs, optimiser steps and seconds per fit.
 
-    ``epochs`` and ``seconds`` bound one training run (``None``: no bound of that kind);
-    a trainer stops at whichever comes first. Non-iterative baselines ignore both.
+    ``epochs``, ``steps`` and ``seconds`` bound one training run (``None``: no bound of that
+    kind); a trainer stops at whichever comes first. Non-iterative baselines ignore them.
     """
 
     trials: int = 1
     epochs: int | None = None
     seconds: float | None = None
+    steps: int | None = None
 
     def __post_init__(self) -> None:
         bad = {
@@ -66,22 +71,25 @@ class Budget:
             "epochs": self.epochs is not None and not (isinstance(self.epochs, int)
                                                        and self.epochs >= 1),
             "seconds": self.seconds is not None and not self.seconds > 0,
+            "steps": self.steps is not None and not (isinstance(self.steps, int)
+                                                     and self.steps >= 1),
         }
         for key, wrong in bad.items():
             if wrong:
                 raise ReplikitError(
                     f"budget {key!r} is out of range",
-                    expected="trials: int >= 1; epochs: int >= 1 or null; seconds: > 0 or null",
+                    expected="trials: int >= 1; epochs, steps: int >= 1 or null; "
+                    "seconds: > 0 or null",
                     found=f"{key}={getattr(self, key)!r}",
                 )
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any], *, where: str | None = None) -> Budget:
         """Build from a params mapping; unknown keys are errors that name ``where``."""
-        unknown = set(values) - {"trials", "epochs", "seconds"}
+        unknown = set(values) - {"trials", "epochs", "seconds", "steps"}
         if unknown:
             raise ReplikitError(f"unknown budget key(s) {sorted(unknown)}", where=where,
-                                expected="trials, epochs, seconds")
+                                expected="trials, epochs, seconds, steps")
         return cls(**dict(values))
 
     def to_dict(self) -> dict[str, Any]:
@@ -291,7 +299,8 @@ def _validation_callback(model, split, protocol, name, seed) -> Callable[[int, f
 def _summary(fit_log: Mapping[str, Any] | None) -> dict[str, Any]:
     """The parts of a fit log worth keeping per trial (JSON-friendly)."""
     fit_log = dict(fit_log or {})
-    return {key: fit_log.get(key) for key in ("epochs", "steps", "train_seconds", "curve")}
+    return {key: fit_log.get(key) for key in ("epochs", "steps", "steps_per_epoch", "train_seconds",
+                                             "curve")}
 
 
 # --------------------------------------------------------------------------- final fit
@@ -304,11 +313,16 @@ def fit_and_test(
     seed: int,
     protocols: Sequence[str] = ("full",),
     eval_seed: int | None = None,
+    exclude_history: bool = True,
 ) -> dict[str, Any]:
-    """Refit with ``params`` on the test stage and evaluate the test targets, once.
+    """Fit anew with ``params``, handed the test stage, and evaluate the test targets, once.
+
+    The model decides what of the test stage it trains on (see the module docstring).
 
     No callback is passed to the trainer: nothing may look at test targets while training.
-    Returns ``{"model", "fit", "results": {protocol: evaluate(...)}, "seconds"}``.
+    ``exclude_history``: whether each user's history is taken out of the candidates.
+    Returns ``{"model", "fit", "results": {protocol: evaluate(...)}, "exclude_history",
+    "seconds"}``.
     """
     model = make_model(dict(params))
     started = time.perf_counter()
@@ -317,9 +331,11 @@ def fit_and_test(
     results = {}
     for protocol in protocols:
         results[protocol] = evaluate(model, split, "test", protocol,
-                                     seed=seed if eval_seed is None else eval_seed)
+                                     seed=seed if eval_seed is None else eval_seed,
+                                     exclude_history=exclude_history)
     return {"model": model, "fit": _summary(fit_log), "fit_seconds": fit_seconds,
-            "results": results, "seconds": time.perf_counter() - started}
+            "results": results, "exclude_history": exclude_history,
+            "seconds": time.perf_counter() - started}
 
 
 __all__ = ["Budget", "TuningResult", "check_space", "fit_and_test",
