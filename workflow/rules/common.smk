@@ -7,31 +7,34 @@ from snakemake.utils import validate
 from replikit import workflow as rk
 from replikit.errors import ReplikitError
 from replikit.study.check import check_study_files
-from replikit.run.resources import RESOURCE_KEYS, resource_getter
+from replikit.run.resources import run_rule_resources, slurm_site
 
 
 # Absolute, because check_config also runs after parsing (see accept_shortform below).
 CONFIG_SCHEMA = str(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+ENVS = str(Path(workflow.basedir, "envs"))
 
 
 def check_config(config):
-    rk.normalize_config(config, ["strict", "mlrc"])
+    rk.normalize_config(config, rk.BOOLEAN_KEYS)
     validate(config, schema=CONFIG_SCHEMA)
 
 
 def check_study(config, settings):
     """Check first, run second: the manifest, contact log, notes and lock, before any job.
 
-    Then retry what did not work: records of unavailable artifacts (and unreadable records)
-    are made again, as if named by --forcerun (replikit.workflow.records_to_redo).
+    Then retry what did not work: an artifact recorded unavailable that can be had now
+    (looked for unless offline=true) and unreadable records are made again, as if named by
+    --forcerun (replikit.workflow.records_to_redo).
     """
+    rk.new_plan()
     check_config(config)
     try:
         check_study_files(config["study"])
     except ReplikitError as error:
         raise WorkflowError(str(error))
     if not workflow.remote_exec:
-        redo = rk.records_to_redo(config["study"])
+        redo = rk.records_to_redo(config["study"], offline=config["offline"])
         settings.forcerun = frozenset(settings.forcerun) | frozenset(redo)
 
 
@@ -95,7 +98,7 @@ def get_study_code(wildcards):
 
 def get_run_env(wildcards):
     """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml."""
-    return rk.run_env(wildcards.study, wildcards.experiment, Path(workflow.basedir, "envs"))
+    return rk.run_env(wildcards.study, wildcards.experiment, ENVS)
 
 
 def get_run_records(wildcards):
@@ -111,8 +114,11 @@ def get_artifact_records(wildcards):
 
 
 def get_run_resources():
-    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources)."""
-    return {key: resource_getter(key, rk.study, config) for key in RESOURCE_KEYS}
+    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources):
+    constants where the site's SLURM settings make them so, else read per experiment."""
+    site = slurm_site(config)
+    return run_rule_resources(site, lambda study, experiment: rk.run_resources(
+        study, experiment, site))
 
 
 def get_threads(wildcards):
