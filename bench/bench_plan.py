@@ -4,7 +4,7 @@ replikit's workflow against a plain Snakefile of the same shape, measured in one
 Run from the repository root::
 
     PYTHONPATH=. python bench/bench_plan.py [--experiments 100] [--seeds 100] [--repeats 3]
-        [--noop-experiments 10] [--noop-seeds 100] [--no-noop] [--keep DIR]
+        [--noop-experiments 10] [--noop-seeds 100] [--no-noop | --no-plan] [--keep DIR]
 
 The synthetic study is what a user makes for a grid or seed sweep: ``replikit new``, a
 trivial runner, E experiments x S seeds, one claim. The plain Snakefile has one rule per
@@ -93,6 +93,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--noop-experiments", type=int, default=10)
     parser.add_argument("--noop-seeds", type=int, default=100)
     parser.add_argument("--no-noop", action="store_true", help="time the plan only")
+    parser.add_argument("--no-plan", action="store_true", help="time the no-op only")
     parser.add_argument("--cores", type=int, default=2, help="--cores of the real runs")
     parser.add_argument("--keep", type=Path, help="build in this new folder and keep it")
     return parser.parse_args(argv)
@@ -203,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"--keep {args.keep}: the folder exists; name a new one")
     with tempfile.TemporaryDirectory() as scratch:
         work = args.keep or Path(scratch)
-        bench_plan(work, args)
+        if not args.no_plan:
+            bench_plan(work, args)
         if not args.no_noop:
             bench_noop(work, args)
 

@@ -1,5 +1,7 @@
 # Helpers for the stage files: config validation and input functions. The logic lives in
-# replikit.workflow, where tests reach it.
+# replikit.workflow, where tests reach it. The run rule's functions are called once per run
+# job (E experiments x S seeds): they read values computed once per experiment, and
+# @rk.signature_once spares Snakemake inspecting them on every call.
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -83,19 +85,23 @@ def get_artifact_params(wildcards):
     return rk.artifact_params(wildcards.study, wildcards.artifact)
 
 
+@rk.signature_once
 def get_experiment_params(wildcards):
     profile = rk.chosen_profile(wildcards.study, config)
     return rk.experiment_params(wildcards.study, wildcards.experiment, profile)
 
 
+@rk.signature_once
 def get_needed_artifacts(wildcards):
     return rk.needed_artifact_records(wildcards.study, wildcards.experiment)
 
 
+@rk.signature_once
 def get_study_code(wildcards):
     return rk.study_code(wildcards.study, wildcards.experiment)
 
 
+@rk.signature_once
 def get_run_env(wildcards):
     """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml."""
     return rk.run_env(wildcards.study, wildcards.experiment, ENVS)
@@ -117,10 +123,13 @@ def get_run_resources():
     """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources):
     constants where the site's SLURM settings make them so, else read per experiment."""
     site = slurm_site(config)
-    return run_rule_resources(site, lambda study, experiment: rk.run_resources(
+    declared = run_rule_resources(site, lambda study, experiment: rk.run_resources(
         study, experiment, site))
+    return {key: rk.signature_once(value) if callable(value) else value
+            for key, value in declared.items()}
 
 
+@rk.signature_once
 def get_threads(wildcards):
     return rk.study(wildcards.study).experiments[wildcards.experiment].resources.threads
 
