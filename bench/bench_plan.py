@@ -7,8 +7,9 @@ Run from the repository root::
         [--noop-experiments 10] [--noop-seeds 100] [--no-noop | --no-plan] [--keep DIR]
 
 The synthetic study is what a user makes for a grid or seed sweep: ``replikit new``, a
-trivial runner, E experiments x S seeds, one claim. The plain Snakefile has one rule per
-run (a params lambda, a shell command writing the metrics) and one rule gathering them all.
+trivial runner, E experiments x S seeds, one claim. The plain Snakefile has the same runs
+as jobs of one rule written as a Snakemake user would (a params lambda, a log, a ``script:``
+writing the metrics, as replikit's run rule runs a script) and one rule gathering them all.
 
 *Plan*: ``snakemake -n`` of the E x S study on both sides, in turn (A B A B ...), the median
 of ``--repeats`` runs each, and their ratio. *No-op*: a smaller study (the ``--noop-*``

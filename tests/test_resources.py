@@ -121,6 +121,8 @@ def test_what_no_experiment_changes_is_declared_as_a_constant() -> None:
         return {"gpu": 1, "mem_mb": 10, "runtime": 5, "slurm_partition": "g",
                 "slurm_extra": "-x"}
 
+    # An empty partition still overrides the profile's default-resources (light rules only).
+    assert run_rule_resources(SlurmSite(), per_experiment)["slurm_partition"] == ""
     plain = run_rule_resources(SlurmSite(partition="cpu", extra="-A lab"), per_experiment)
     assert plain["slurm_partition"] == "cpu" and plain["slurm_extra"] == "-A lab"
     assert {key for key, value in plain.items() if callable(value)} == {"gpu", "mem_mb",

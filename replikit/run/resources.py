@@ -164,8 +164,9 @@ def run_rule_resources(
     """The ``resources:`` of the run rule: constants where they can be, callables elsewhere.
 
     The SLURM partition and extra flags are the site's for every run, unless the site gives
-    GPU runs their own (:class:`SlurmSite`); GPUs, memory and runtime depend on the
-    experiment. In ``workflow/rules/run.smk``: ``resources: **get_run_resources()``.
+    GPU runs their own (:class:`SlurmSite`); an empty one still overrides the profile's
+    ``default-resources``, which are for the light rules. GPUs, memory and runtime depend on
+    the experiment. In ``workflow/rules/run.smk``: ``resources: **get_run_resources()``.
 
     Parameters
     ----------

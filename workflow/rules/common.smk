@@ -4,6 +4,7 @@
 # @rk.signature_once spares Snakemake inspecting them on every call.
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from replikit import workflow as rk
@@ -15,6 +16,7 @@ from replikit.run.resources import run_rule_resources, slurm_site
 # Absolute, because check_config also runs after parsing (see accept_shortform below).
 CONFIG_SCHEMA = str(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
 ENVS = str(Path(workflow.basedir, "envs"))
+USES_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 
 
 def check_config(config):
@@ -92,18 +94,19 @@ def get_experiment_params(wildcards):
 
 
 @rk.signature_once
-def get_needed_artifacts(wildcards):
-    return rk.needed_artifact_records(wildcards.study, wildcards.experiment)
-
-
-@rk.signature_once
-def get_study_code(wildcards):
-    return rk.study_code(wildcards.study, wildcards.experiment)
+def get_run_inputs(wildcards):
+    """A run's inputs (one call for both): the records of the artifacts it needs, and the
+    study files its runner depends on."""
+    return {"artifacts": rk.needed_artifact_records(wildcards.study, wildcards.experiment),
+            "code": rk.study_code(wildcards.study, wildcards.experiment)}
 
 
 @rk.signature_once
 def get_run_env(wildcards):
-    """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml."""
+    """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml;
+    none when conda deploys no software (Snakemake would still expand it for every job)."""
+    if not USES_CONDA:
+        return None
     return rk.run_env(wildcards.study, wildcards.experiment, ENVS)
 
 
