@@ -4,6 +4,11 @@
 inside Snakemake files. Every path is keyed by the study's name, so jobs never depend on
 the ``study`` config value (which matters on a cluster, where each job is re-invoked with
 its target files only).
+
+A study of E experiments x S seeds is planned as E x S run jobs, and Snakemake calls each
+input function once per job; what depends only on the experiment (its code files, software
+environment, parameters, resources) is therefore computed once per experiment and plan
+(:func:`per_plan`), and :func:`new_plan` forgets it when the next plan begins.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +27,7 @@ from replikit import paths
 from replikit.errors import ReplikitError, first_line
 from replikit.fileio import read_json
 from replikit.run.code import runner_files
+from replikit.run.resources import SlurmSite, rule_resources
 from replikit.study import Study, load_study
 
 if TYPE_CHECKING:
@@ -87,6 +93,9 @@ def accept_shortform(workflow: Any, config: dict[str, Any], on_config: Any = Non
     workflow.__class__ = ShortformWorkflow
 
 
+#: The workflow config's yes/no keys (see :func:`normalize_config`).
+BOOLEAN_KEYS = ("strict", "mlrc", "offline")
+
 _BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
@@ -106,9 +115,43 @@ def normalize_config(config: dict[str, Any], boolean_keys: Iterable[str]) -> Non
             config[key] = _BOOLEAN_WORDS[value.lower()]
 
 
-@cache
+_PER_PLAN: list[Any] = []
+
+
+def per_plan(func: Callable[..., Any]) -> Any:
+    """Cache ``func`` for the plan being made (its arguments are the key); see :func:`new_plan`."""
+    cached = cache(func)
+    _PER_PLAN.append(cached)
+    return cached
+
+
+def signature_once(func: Callable[..., Any]) -> Callable[..., Any]:
+    """State an input function's parameters to Snakemake once, for every job that calls it.
+
+    Snakemake reads a callable's signature (:func:`inspect.signature`) on each call, two or
+    three times per job; with eight callables per run job that is a fifth of the plan of a
+    10,000-job study. Snakemake's own wrappers (``snakemake.ioutils``) state theirs once
+    through ``overwrite_function_params``; so does the run rule here.
+    """
+    import inspect
+
+    from snakemake.common import overwrite_function_params
+
+    overwrite_function_params(func, inspect.signature(func).parameters)
+    return func
+
+
+def new_plan() -> None:
+    """Forget what earlier plans of this process computed: the workflow calls this when a
+    plan begins, so a manifest or runner edited since is read again (a Snakemake API user
+    may plan several times in one process)."""
+    for cached in _PER_PLAN:
+        cached.cache_clear()
+
+
+@per_plan
 def study(name: str) -> Study:
-    """The validated manifest of ``name``, loaded once per Snakemake process."""
+    """The validated manifest of ``name``, loaded once per plan."""
     return load_study(name)
 
 
@@ -126,12 +169,16 @@ def run_records(study_name: str) -> list[str]:
     Claims use most experiments; the others (e.g. baselines shown beside the claims) feed the
     report's own tables, so a declared experiment always runs.
     """
-    s = study(study_name)
-    return [
+    return list(_run_records(study_name))
+
+
+@per_plan
+def _run_records(study_name: str) -> tuple[str, ...]:
+    return tuple(
         run_record(study_name, name, seed)
-        for name, exp in s.experiments.items()
+        for name, exp in study(study_name).experiments.items()
         for seed in exp.seeds
-    ]
+    )
 
 
 def artifact_records(study_name: str) -> list[str]:
@@ -146,16 +193,28 @@ def installed_code_records(study_name: str) -> list[str]:
 
 
 def needed_artifact_records(study_name: str, experiment: str) -> list[str]:
-    return [artifact_record(study_name, a) for a in study(study_name).experiments[experiment].needs]
+    return list(_needed_artifact_records(study_name, experiment))
+
+
+@per_plan
+def _needed_artifact_records(study_name: str, experiment: str) -> tuple[str, ...]:
+    needs = study(study_name).experiments[experiment].needs
+    return tuple(artifact_record(study_name, a) for a in needs)
 
 
 def study_code(study_name: str, experiment: str) -> list[str]:
     """The study files an experiment's runs depend on (:func:`replikit.run.code.runner_files`):
     editing one runner re-runs only the experiments that use it."""
+    return list(_study_code(study_name, experiment))
+
+
+@per_plan
+def _study_code(study_name: str, experiment: str) -> tuple[str, ...]:
     exp = study(study_name).experiments[experiment]
-    return [str(p) for p in runner_files(paths.study_dir(study_name), exp.runner, exp.code)]
+    return tuple(str(p) for p in runner_files(paths.study_dir(study_name), exp.runner, exp.code))
 
 
+@per_plan
 def run_env(study_name: str, experiment: str, envs_dir: str | Path) -> str:
     """The conda environment file of an experiment's runs: ``<envs_dir>/<env>.yaml``.
 
@@ -175,6 +234,13 @@ def run_env(study_name: str, experiment: str, envs_dir: str | Path) -> str:
     return str(path.resolve())
 
 
+@per_plan
+def run_resources(study_name: str, experiment: str, site: SlurmSite) -> dict[str, int | str]:
+    """What one run of ``experiment`` asks of a machine (:func:`replikit.run.resources.
+    rule_resources`), once per experiment and plan."""
+    return rule_resources(study(study_name), experiment, site)
+
+
 def artifact_params(study_name: str, artifact: str) -> dict[str, Any]:
     return study(study_name).artifacts[artifact].model_dump(mode="json")
 
@@ -184,8 +250,12 @@ def chosen_profile(study_name: str, config: dict[str, Any]) -> str | None:
     return config.get("profile") or study(study_name).default_profile()
 
 
+@per_plan
 def experiment_params(study_name: str, experiment: str, profile: str | None) -> dict[str, Any]:
-    """What a run depends on: a change here (e.g. another profile) re-runs it."""
+    """What a run depends on: a change here (e.g. another profile) re-runs it.
+
+    One mapping per experiment and plan, shared by its runs: read it, never change it.
+    """
     spec = study(study_name).experiments[experiment].model_dump(mode="json")
     spec["params"] = study(study_name).experiment_params(experiment, profile)
     spec["profile"] = profile
@@ -239,33 +309,47 @@ def optional_file(value: str | list[str]) -> str | None:
     return value[0] if value else None
 
 
-def records_to_redo(study_name: str) -> list[str]:
-    """Records the next run makes again: artifacts recorded unavailable, unreadable records.
+def records_to_redo(study_name: str, *, offline: bool = False) -> list[str]:
+    """Records the next run makes again: unreadable records, and artifacts that can be had
+    again.
 
-    An artifact that could not be fetched is tried again by every run (its source may be
-    back), and the runs that need it follow; a record that is not a readable JSON mapping
-    (cut short, edited by hand) is made again instead of failing the ledger. The workflow
-    hands these paths to Snakemake as ``--forcerun`` targets, so ``snakemake -n`` shows them.
+    An artifact recorded unavailable is fetched again only when it can now be had
+    (:func:`replikit.fetch.probe.available_again`: its bytes are in the cache, or a source
+    answers; with ``offline`` no source is asked), and the runs that need it, the ledger
+    and the report follow; otherwise nothing changed and a re-run has nothing to do. A
+    record that is not a readable JSON mapping with a ``status`` (cut short, edited by
+    hand) is made again instead of failing the ledger. The workflow hands these paths to
+    Snakemake as ``--forcerun`` targets, so ``snakemake -n`` shows them.
     """
+    from replikit.fetch.probe import available_again
+
+    redo, unavailable = [], []
+    for path in map(Path, artifact_records(study_name) + run_records(study_name)):
+        if not path.exists():
+            continue  # Snakemake makes it anyway
+        record = _read_record(path)
+        if record is None:
+            redo.append(str(path))
+        elif path.parent.name == "artifacts" and record["status"] != "ok":
+            unavailable.append(path.stem)
+    again = available_again(study(study_name), unavailable, offline=offline)
+    if again:
+        logging.getLogger(__name__).warning(
+            "artifact(s) %s recorded unavailable can be had now: fetching them again, and "
+            "rebuilding what depends on them", ", ".join(again))
+    return redo + [artifact_record(study_name, name) for name in again]
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    """A record's content; None when it is unreadable or has no ``status``."""
     import json
 
-    records = [Path(p) for p in artifact_records(study_name) + run_records(study_name)]
-    redo = []
-    for path in records:
-        if not path.exists():
-            continue
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(record, dict):
-                raise ValueError("not a mapping")
-        except (ValueError, OSError):
-            logging.getLogger(__name__).warning("%s is unreadable; it is made again", path)
-            redo.append(str(path))
-            continue
-        unavailable = path.parent.name == "artifacts" and record.get("status") != "ok"
-        if "status" not in record or unavailable:
-            redo.append(str(path))
-    return redo
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        logging.getLogger(__name__).warning("%s is unreadable; it is made again", path)
+        return None
+    return record if isinstance(record, dict) and "status" in record else None
 
 
 #: What every run record holds (:func:`replikit.run.harness.execute` writes them all); a

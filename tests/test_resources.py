@@ -16,6 +16,7 @@ from replikit.run.resources import (
     resource_getter,
     rule_resources,
     rule_threads,
+    run_rule_resources,
     slurm_site,
 )
 from replikit.study import Study
@@ -101,11 +102,34 @@ def test_unknown_experiment_names_the_known_ones() -> None:
 
 def test_resource_getter_reads_the_wildcards() -> None:
     study = make_study({"a": {"resources": {"mem_mb": 500}}, "b": {"resources": {"gpus": 1}}})
-    config = {"slurm": {"gpu_partition": "gpu"}}
-    getters = {key: resource_getter(key, lambda name: study, config) for key in RESOURCE_KEYS}
+    site = SlurmSite(gpu_partition="gpu")
+    per_experiment = lambda name, experiment: rule_resources(study, experiment, site)  # noqa: E731
+    getters = {key: resource_getter(key, per_experiment) for key in RESOURCE_KEYS}
     wildcards = SimpleNamespace(study="toy", experiment="a", seed="0")
     assert getters["mem_mb"](wildcards) == 500
     assert getters["slurm_partition"](SimpleNamespace(study="toy", experiment="b")) == "gpu"
     assert getters["gpu"].__name__ == "get_run_gpu"
     with pytest.raises(ReplikitError, match="unknown run resource 'gpus'"):
-        resource_getter("gpus", lambda name: study)
+        resource_getter("gpus", per_experiment)
+
+
+def test_what_no_experiment_changes_is_declared_as_a_constant() -> None:
+    calls = []
+
+    def per_experiment(study: str, experiment: str) -> dict[str, int | str]:
+        calls.append(experiment)
+        return {"gpu": 1, "mem_mb": 10, "runtime": 5, "slurm_partition": "g",
+                "slurm_extra": "-x"}
+
+    # An empty partition still overrides the profile's default-resources (light rules only).
+    assert run_rule_resources(SlurmSite(), per_experiment)["slurm_partition"] == ""
+    plain = run_rule_resources(SlurmSite(partition="cpu", extra="-A lab"), per_experiment)
+    assert plain["slurm_partition"] == "cpu" and plain["slurm_extra"] == "-A lab"
+    assert {key for key, value in plain.items() if callable(value)} == {"gpu", "mem_mb",
+                                                                         "runtime"}
+    assert plain["mem_mb"](SimpleNamespace(study="toy", experiment="a")) == 10
+    assert calls == ["a"]
+    # A site with a GPU partition: the partition then depends on the experiment's GPUs.
+    gpu_site = run_rule_resources(SlurmSite(gpu_partition="g", gpu_extra="-x"), per_experiment)
+    assert callable(gpu_site["slurm_partition"]) and callable(gpu_site["slurm_extra"])
+    assert gpu_site["slurm_partition"](SimpleNamespace(study="toy", experiment="b")) == "g"

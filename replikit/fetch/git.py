@@ -80,18 +80,18 @@ def _git_checkout(mirror: Path, source: GitSource, checkout: Path) -> None:
 
 def _git_head(repo: Path) -> str | None:
     done = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
-                          text=True, env=_git_env())
+                          text=True, env=git_env())
     return done.stdout.strip() if done.returncode == 0 else None
 
 
 def _has_commit(repo: Path, commit: str) -> bool:
     done = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{commit}^{{commit}}"],
-                          capture_output=True, env=_git_env())
+                          capture_output=True, env=git_env())
     return done.returncode == 0
 
 
 def _git(args: list[str], unreachable: str | None = None) -> None:
-    done = subprocess.run(["git", *args], capture_output=True, text=True, env=_git_env())
+    done = subprocess.run(["git", *args], capture_output=True, text=True, env=git_env())
     if done.returncode == 0:
         return
     last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
@@ -101,7 +101,7 @@ def _git(args: list[str], unreachable: str | None = None) -> None:
                         found=last, where=" ".join(["git", *args]))
 
 
-def _git_env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
     # Never wait for a password prompt: an unreachable or private repository fails at once.
     return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
 

@@ -5,12 +5,16 @@ no others. The runner's module is read with the ``ast`` module (nothing is impor
 study-relative imports are followed (``from . import x``, ``from .x import y``, also inside
 functions); modules a runner loads by name at run time are declared in the manifest
 (``experiments.<name>.code``).
+
+A study of E experiments x S seeds asks for these files once per run; each file is parsed
+once per version (cached on its path, modification time and size), not once per run.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from replikit.errors import ReplikitError
@@ -43,6 +47,17 @@ def runner_files(study_dir: Path, runner: str, declared: Iterable[str] = ()) -> 
 
 def _sibling_imports(path: Path, study_dir: Path) -> list[Path]:
     """Study modules that ``path`` imports relatively (one level up is the study package)."""
+    version = path.stat()
+    names = _relative_imports(path, version.st_mtime_ns, version.st_size)
+    return [study_dir / f"{name}.py" for name in names if (study_dir / f"{name}.py").is_file()]
+
+
+@lru_cache(maxsize=1024)
+def _relative_imports(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """The module names ``path`` imports with ``from . import`` or ``from .x import``.
+
+    ``mtime_ns`` and ``size`` key the cache: an edited file is parsed again.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: list[str] = []
     for node in ast.walk(tree):
@@ -51,4 +66,4 @@ def _sibling_imports(path: Path, study_dir: Path) -> list[Path]:
                 names.append(node.module.split(".")[0])
             else:
                 names += [alias.name for alias in node.names]
-    return [study_dir / f"{name}.py" for name in names if (study_dir / f"{name}.py").is_file()]
+    return tuple(names)

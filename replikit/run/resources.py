@@ -25,6 +25,11 @@ A resource callable must always return a value, so a
 need the manifest leaves open gets a light default (:data:`RUN_DEFAULTS`), and an unset
 partition is the empty string, which the plugin leaves out of ``sbatch`` (the cluster's
 default partition is used).
+
+A study of E experiments x S seeds has E x S run jobs, and Snakemake evaluates every
+callable resource of every job: :func:`run_rule_resources` therefore declares constants
+where the site leaves a value the same for every run, and the callables of
+:func:`resource_getter` read values computed once per experiment.
 """
 
 from __future__ import annotations
@@ -192,37 +197,57 @@ def pin_library_threads(study: Study, experiment_name: str,
         environ[name] = threads
 
 
+def run_rule_resources(
+    site: SlurmSite, resources_of: Callable[[str, str], Mapping[str, int | str]]
+) -> dict[str, int | str | Callable[[Any], int | str]]:
+    """The ``resources:`` of the run rule: constants where they can be, callables elsewhere.
+
+    The SLURM partition is the site's for every run, unless the site gives GPU runs their own
+    (:class:`SlurmSite`); an empty one still overrides the profile's ``default-resources``,
+    which are for the light rules. GPUs, memory, runtime and the extra flags depend on the
+    experiment (a timed run asks for an exclusive node). In ``workflow/rules/run.smk``: ``resources: **get_run_resources()``.
+
+    Parameters
+    ----------
+    site
+        The site's SLURM settings (:func:`slurm_site`).
+    resources_of
+        ``(study, experiment) -> {key: value}`` as :func:`rule_resources` gives it, computed
+        once per experiment (the workflow's cached ``run_resources``).
+
+    Examples
+    --------
+    >>> declared = run_rule_resources(SlurmSite(partition="cpu"), lambda s, e: {})
+    >>> declared["slurm_partition"], callable(declared["slurm_extra"]), callable(declared["gpu"])
+    ('cpu', True, True)
+    """
+    constants = {}
+    if site.gpu_partition is None:
+        constants["slurm_partition"] = site.partition or ""
+    return {key: constants[key] if key in constants else resource_getter(key, resources_of)
+            for key in RESOURCE_KEYS}
+
+
 def resource_getter(
-    key: str,
-    load_study: Callable[[str], Study],
-    config: Mapping[str, Any] | None = None,
+    key: str, resources_of: Callable[[str, str], Mapping[str, int | str]]
 ) -> Callable[[Any], int | str]:
     """A Snakemake resource callable for ``key``, for rules with ``study`` and ``experiment``.
-
-    Snakemake sets each resource by name, so a rule lists every key once, e.g. in
-    ``workflow/rules/run.smk``::
-
-        resources:
-            **{key: resource_getter(key, rk.study, config) for key in RESOURCE_KEYS}
 
     Parameters
     ----------
     key
         One of :data:`RESOURCE_KEYS`.
-    load_study
-        Returns the study by name (the workflow's cached loader).
-    config
-        The workflow config, read for its ``slurm`` settings.
+    resources_of
+        ``(study, experiment) -> {key: value}`` (see :func:`run_rule_resources`).
     """
     if key not in RESOURCE_KEYS:
         raise ReplikitError(
             f"unknown run resource {key!r}", expected=f"one of {RESOURCE_KEYS}",
             fix="use a key that replikit.run.resources.rule_resources returns",
         )
-    site = slurm_site(config)
 
     def get(wildcards: Any) -> int | str:
-        return rule_resources(load_study(wildcards.study), wildcards.experiment, site)[key]
+        return resources_of(wildcards.study, wildcards.experiment)[key]
 
     get.__name__ = f"get_run_{key}"
     return get

@@ -1,38 +1,46 @@
 # Helpers for the stage files: config validation and input functions. The logic lives in
-# replikit.workflow, where tests reach it.
+# replikit.workflow, where tests reach it. The run rule's functions are called once per run
+# job (E experiments x S seeds): they read values computed once per experiment, and
+# @rk.signature_once spares Snakemake inspecting them on every call.
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from replikit import workflow as rk
 from replikit.errors import ReplikitError
 from replikit.study.check import check_study_files
-from replikit.run.resources import RESOURCE_KEYS, resource_getter, rule_threads
+from replikit.run.resources import rule_threads, run_rule_resources, slurm_site
 
 
 # Absolute, because check_config also runs after parsing (see accept_shortform below).
 CONFIG_SCHEMA = str(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+ENVS = str(Path(workflow.basedir, "envs"))
+USES_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 
 
 def check_config(config):
-    rk.normalize_config(config, ["strict", "mlrc"])
+    rk.normalize_config(config, rk.BOOLEAN_KEYS)
     validate(config, schema=CONFIG_SCHEMA)
 
 
 def check_study(config, settings):
     """Check first, run second: the manifest, contact log, notes and lock, before any job.
 
-    Then retry what did not work: records of unavailable artifacts (and unreadable records)
-    are made again, as if named by --forcerun (replikit.workflow.records_to_redo), and so
-    are run records cut short (replikit.workflow.incomplete_run_records).
+    Then retry what did not work: an artifact recorded unavailable that can be had now
+    (looked for unless offline=true) and unreadable records are made again, as if named by
+    --forcerun (replikit.workflow.records_to_redo), and so are run records cut short
+    (replikit.workflow.incomplete_run_records).
     """
+    rk.new_plan()
     check_config(config)
     try:
         check_study_files(config["study"])
     except ReplikitError as error:
         raise WorkflowError(str(error))
     if not workflow.remote_exec:
-        redo = rk.records_to_redo(config["study"]) + rk.incomplete_run_records(config["study"])
+        redo = rk.records_to_redo(config["study"], offline=config["offline"])
+        redo += rk.incomplete_run_records(config["study"])
         settings.forcerun = frozenset(settings.forcerun) | frozenset(redo)
 
 
@@ -81,22 +89,27 @@ def get_artifact_params(wildcards):
     return rk.artifact_params(wildcards.study, wildcards.artifact)
 
 
+@rk.signature_once
 def get_experiment_params(wildcards):
     profile = rk.chosen_profile(wildcards.study, config)
     return rk.experiment_params(wildcards.study, wildcards.experiment, profile)
 
 
-def get_needed_artifacts(wildcards):
-    return rk.needed_artifact_records(wildcards.study, wildcards.experiment)
+@rk.signature_once
+def get_run_inputs(wildcards):
+    """A run's inputs (one call for both): the records of the artifacts it needs, and the
+    study files its runner depends on."""
+    return {"artifacts": rk.needed_artifact_records(wildcards.study, wildcards.experiment),
+            "code": rk.study_code(wildcards.study, wildcards.experiment)}
 
 
-def get_study_code(wildcards):
-    return rk.study_code(wildcards.study, wildcards.experiment)
-
-
+@rk.signature_once
 def get_run_env(wildcards):
-    """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml."""
-    return rk.run_env(wildcards.study, wildcards.experiment, Path(workflow.basedir, "envs"))
+    """The conda environment the experiment names (envs/<env>.yaml), else envs/replikit.yaml;
+    none when conda deploys no software (Snakemake would still expand it for every job)."""
+    if not USES_CONDA:
+        return None
+    return rk.run_env(wildcards.study, wildcards.experiment, ENVS)
 
 
 def get_run_records(wildcards):
@@ -112,10 +125,16 @@ def get_artifact_records(wildcards):
 
 
 def get_run_resources():
-    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources)."""
-    return {key: resource_getter(key, rk.study, config) for key in RESOURCE_KEYS}
+    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources):
+    constants where the site's SLURM settings make them so, else read per experiment."""
+    site = slurm_site(config)
+    declared = run_rule_resources(site, lambda study, experiment: rk.run_resources(
+        study, experiment, site))
+    return {key: rk.signature_once(value) if callable(value) else value
+            for key, value in declared.items()}
 
 
+@rk.signature_once
 def get_threads(wildcards):
     """The run's threads; a timed run takes every core, so that it runs alone (locally only:
     on a cluster it asks for an exclusive node instead, see replikit.run.resources)."""

@@ -1,8 +1,7 @@
 rule run_experiment:
     """One experiment with one seed; a missing artifact gives a 'not run' record, not an error."""
     input:
-        artifacts=get_needed_artifacts,
-        code=get_study_code,
+        unpack(get_run_inputs),
     output:
         record="results/{study}/runs/{experiment}/seed={seed}/metrics.json",
     params:
