@@ -205,7 +205,8 @@ def run_rule_resources(
     The SLURM partition is the site's for every run, unless the site gives GPU runs their own
     (:class:`SlurmSite`); an empty one still overrides the profile's ``default-resources``,
     which are for the light rules. GPUs, memory, runtime and the extra flags depend on the
-    experiment (a timed run asks for an exclusive node). In ``workflow/rules/run.smk``: ``resources: **get_run_resources()``.
+    experiment (a timed run asks for an exclusive node). In ``workflow/rules/run.smk``:
+    ``resources: **get_run_resources()``.
 
     Parameters
     ----------
