@@ -124,9 +124,10 @@ def test_what_no_experiment_changes_is_declared_as_a_constant() -> None:
     # An empty partition still overrides the profile's default-resources (light rules only).
     assert run_rule_resources(SlurmSite(), per_experiment)["slurm_partition"] == ""
     plain = run_rule_resources(SlurmSite(partition="cpu", extra="-A lab"), per_experiment)
-    assert plain["slurm_partition"] == "cpu" and plain["slurm_extra"] == "-A lab"
-    assert {key for key, value in plain.items() if callable(value)} == {"gpu", "mem_mb",
-                                                                         "runtime"}
+    assert plain["slurm_partition"] == "cpu"
+    # The extra flags stay per experiment: a timed run adds --exclusive to the site's.
+    assert {key for key, value in plain.items() if callable(value)} == {
+        "gpu", "mem_mb", "runtime", "slurm_extra"}
     assert plain["mem_mb"](SimpleNamespace(study="toy", experiment="a")) == 10
     assert calls == ["a"]
     # A site with a GPU partition: the partition then depends on the experiment's GPUs.
