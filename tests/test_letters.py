@@ -285,3 +285,13 @@ def test_letter_asks_about_the_audit_findings_of_their_code(project):
         in text else text
     assert "Questions from reading your code" in body
     assert "train.py" in body
+
+
+def test_a_timing_over_repeats_is_stated_by_its_median_and_spread():
+    from replikit.publish.letter import format_measured
+
+    row = {"mean": "1.9092", "sd": "0.0448", "ci_low": "1.82", "ci_high": "1.98", "n": "5",
+           "median": "1.900251", "spread_low": "1.865004", "spread_high": "1.968691"}
+    assert format_measured(row, 1) == "median 1.90 (min–max 1.87 to 1.97, 5 repeats)"
+    plain = {k: v for k, v in row.items() if k not in ("median", "spread_low", "spread_high")}
+    assert format_measured(plain, 1).startswith("1.91 (sd 0.04")

@@ -46,7 +46,10 @@ def read_rows(path: str | Path) -> list[dict[str, str]]:
     ReplikitError
         If the file is missing a column the letter shows, or has no rows.
     """
-    rows = text_records(read_ledger(path, SUMMARY_COLUMNS))
+    ledger = read_ledger(path, SUMMARY_COLUMNS)
+    # A timing judged over repeats also has its median and spread (older ledgers do not).
+    timing = [c for c in ("median", "spread_low", "spread_high") if c in ledger.columns]
+    rows = text_records(ledger, [*SUMMARY_COLUMNS, *timing])
     if not rows:
         raise ReplikitError("the claims ledger has no rows", where=str(path),
                             fix="rebuild it with 'snakemake study=<study>'")
@@ -63,6 +66,13 @@ def format_measured(row: dict[str, Any], decimals: int | None) -> str:
     if mean is None:
         return ""
     digits = (decimals + 1) if decimals is not None else 4
+    median = to_float(row.get("median"))
+    if median is not None:  # a timing judged over repeats: say what the verdict used
+        low, high = to_float(row.get("spread_low")), to_float(row.get("spread_high"))
+        spread = (f"min–max {fmt_number(low, digits)} to {fmt_number(high, digits)}, "
+                  if low is not None and high is not None else "")
+        repeats = f"{row['n']} repeats" if row.get("n") else "repeats"
+        return f"median {fmt_number(median, digits)} ({spread}{repeats})"
     parts = []
     sd = to_float(row.get("sd"))
     if sd is not None:
