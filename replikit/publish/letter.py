@@ -21,7 +21,7 @@ from replikit.audit.text import audit_questions
 from replikit.authors.contacts import open_questions
 from replikit.authors.mail import Sender, build_message
 from replikit.errors import ReplikitError
-from replikit.evaluate.claims_table import SUMMARY_COLUMNS, read_ledger, text_records
+from replikit.evaluate.claims_table import SUMMARY_COLUMNS, text_records
 from replikit.fileio import atomic_path, read_json, write_text
 from replikit.numbers import fmt_number, to_float
 from replikit.publish.facts import cost_sentence, verdict_sentence, verdict_totals
@@ -38,22 +38,14 @@ TEMPLATES_DIR = paths.templates("letter")
 
 
 # --------------------------------------------------------------------------- the ledger
-def read_rows(path: str | Path) -> list[dict[str, str]]:
-    """The ledger's rows as text, through the one reader of ``claims.csv``.
+#: A timing judged over repeats also has its median and spread (older ledgers do not).
+_TIMING_COLUMNS = ("median", "spread_low", "spread_high")
 
-    Raises
-    ------
-    ReplikitError
-        If the file is missing a column the letter shows, or has no rows.
-    """
-    ledger = read_ledger(path, SUMMARY_COLUMNS)
-    # A timing judged over repeats also has its median and spread (older ledgers do not).
-    timing = [c for c in ("median", "spread_low", "spread_high") if c in ledger.columns]
-    rows = text_records(ledger, [*SUMMARY_COLUMNS, *timing])
-    if not rows:
-        raise ReplikitError("the claims ledger has no rows", where=str(path),
-                            fix="rebuild it with 'snakemake study=<study>'")
-    return rows
+
+def letter_records(ledger: Any) -> list[dict[str, str]]:
+    """The ledger's rows as text: what a person reads first, and a timing's median."""
+    timing = [c for c in _TIMING_COLUMNS if c in ledger.columns]
+    return text_records(ledger, [*SUMMARY_COLUMNS, *timing])
 
 
 def format_measured(row: dict[str, Any], decimals: int | None) -> str:
@@ -130,7 +122,7 @@ def _discrepancies(study: Any, ledger: Any, claims: list[dict[str, Any]]
     reported = {c["id"]: c["reported"] for c in claims}
     decimals = {c.id: c.decimals for c in study.claims}
     out = []
-    for row in text_records(discrepancies(ledger)):
+    for row in letter_records(discrepancies(ledger)):
         measured = format_measured(row, decimals.get(row["claim_id"])) or "no value"
         out.append({"id": row["claim_id"], "level": row["level"], "measured": measured,
                     "reported": reported.get(row["claim_id"], row.get("reported", ""))})
@@ -256,7 +248,7 @@ def write_letter(
     report_pdf = Path(report_pdf)
     attachment, table_name = f"{study.name}-report.pdf", f"{study.name}-claims.txt"
     results = Results.from_ledger(ledger_csv, SUMMARY_COLUMNS)
-    rows = text_records(results.ledger)
+    rows = letter_records(results.ledger)
     if not rows:
         raise ReplikitError("the claims ledger has no rows", where=str(ledger_csv),
                             fix="rebuild it with 'snakemake study=<study>'")
