@@ -8,6 +8,7 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from replikit import workflow as rk
+from replikit.redo import records_to_redo
 from replikit.errors import ReplikitError
 from replikit.study.check import check_study_files
 from replikit.run.resources import rule_threads, run_rule_resources, slurm_site
@@ -29,8 +30,7 @@ def check_study(config, settings):
 
     Then retry what did not work: an artifact recorded unavailable that can be had now
     (looked for unless offline=true) and unreadable records are made again, as if named by
-    --forcerun (replikit.workflow.records_to_redo), and so are run records cut short
-    (replikit.workflow.incomplete_run_records).
+    --forcerun, and so are run records cut short (replikit.redo.records_to_redo).
     """
     rk.new_plan()
     check_config(config)
@@ -39,8 +39,7 @@ def check_study(config, settings):
     except ReplikitError as error:
         raise WorkflowError(str(error))
     if not workflow.remote_exec:
-        redo = rk.records_to_redo(config["study"], offline=config["offline"])
-        redo += rk.incomplete_run_records(config["study"])
+        redo = records_to_redo(config["study"], offline=config["offline"])
         settings.forcerun = frozenset(settings.forcerun) | frozenset(redo)
 
 
