@@ -8,7 +8,9 @@ its target files only).
 A study of E experiments x S seeds is planned as E x S run jobs, and Snakemake calls each
 input function once per job; what depends only on the experiment (its code files, software
 environment, parameters, resources) is therefore computed once per experiment and plan
-(:func:`per_plan`), and :func:`new_plan` forgets it when the next plan begins.
+(:func:`per_plan`), and :func:`new_plan` forgets it when the next plan begins. What every
+experiment asks alike (most resources, most often) is no callable at all: the run rule gets
+it as a constant when the plan begins (:func:`settle_resources`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from replikit import paths
 from replikit.errors import ReplikitError, first_line
 from replikit.fileio import read_json
 from replikit.run.code import runner_files
-from replikit.run.resources import SlurmSite, rule_resources
+from replikit.run.resources import SlurmSite, alike, rule_resources, rule_threads
 from replikit.study import Study, load_study
 
 if TYPE_CHECKING:
@@ -241,6 +243,40 @@ def run_resources(study_name: str, experiment: str, site: SlurmSite) -> dict[str
     return rule_resources(study(study_name), experiment, site)
 
 
+def alike_run_resources(study_name: str, site: SlurmSite, cores: int | None) -> dict[str, Any]:
+    """What every run of the study asks alike: resources, and ``_cores`` (its threads)."""
+    return alike({**run_resources(study_name, name, site),
+                  "_cores": rule_threads(study(study_name), name, cores)}
+                 for name in study(study_name).experiments)
+
+
+def settle_resources(rule: Any, declared: dict[str, Any], constants: dict[str, Any],
+                     settings: Any) -> None:
+    """Give ``rule`` as constants the resources its jobs all ask alike, and the ``declared``
+    callables (``{"_cores": threads, "mem_mb": ...}``) for the others.
+
+    Snakemake evaluates a callable resource for every job, at several times the cost of the
+    value (signature inspections, wrappers): four of them on 10,000 run jobs were a sixth of
+    the plan. The values are known only once the study is, after the rules are made
+    (:func:`accept_shortform`), so the workflow settles them when each plan begins; a later
+    plan of another study in the same process settles again. Keys the user set
+    (``--set-resources``, ``--set-threads``: Snakemake's ``settings``) are left as they are.
+    """
+    from snakemake.resources import Resources
+
+    user_set = {_size_base(key) for key in settings.overwrite_resources.get(rule.name, {})}
+    if rule.name in settings.overwrite_threads:
+        user_set.add("_cores")
+    rule.resources.update(Resources.from_mapping({
+        key: constants.get(key, getter) for key, getter in declared.items()
+        if _size_base(key) not in user_set}))
+
+
+def _size_base(key: str) -> str:
+    """``mem`` for ``mem``, ``mem_mb`` and ``mem_mib``: Snakemake's names of one size."""
+    return re.sub(r"_mi?b$", "", key)
+
+
 def artifact_params(study_name: str, artifact: str) -> dict[str, Any]:
     return study(study_name).artifacts[artifact].model_dump(mode="json")
 
@@ -389,18 +425,19 @@ def _print_failure(smk: Any, message: str, log_path: str) -> None:
 def results_of(smk: Any) -> Results:
     """The study's results, read once from an output rule's named inputs (report, draft).
 
-    The rule names ``ledger``, ``samples``, ``runs``, ``artifacts``, ``env`` and ``contacts``
-    inputs and a ``report_date`` param; ``benchmarks`` is an optional param.
+    The rule names ``ledger``, ``samples``, ``artifacts``, ``env`` and ``contacts`` inputs,
+    and ``runs`` (the run records the ledger was made from) and ``report_date`` params;
+    ``benchmarks`` is an optional param.
     """
     from replikit.results import Results as _Results
     from replikit.results import report_date
 
-    when = report_date(smk.input.runs, smk.params.report_date, fallback=[smk.input.ledger])
+    when = report_date(smk.params.runs, smk.params.report_date, fallback=[smk.input.ledger])
     contacts = optional_file(smk.input.contacts)
     audit = optional_file(getattr(smk.input, "audit", []))
     benchmarks = getattr(smk.params, "benchmarks", None)
     return _Results.from_files(
-        smk.input.ledger, smk.input.samples, smk.input.runs, smk.input.artifacts,
+        smk.input.ledger, smk.input.samples, smk.params.runs, smk.input.artifacts,
         smk.input.env, when=when, contacts_file=Path(contacts) if contacts else None,
         benchmarks=Path(benchmarks) if benchmarks else None,
         audit=read_json(audit) if audit else None)

@@ -12,6 +12,7 @@ from replikit.run.resources import (
     RESOURCE_KEYS,
     RUN_DEFAULTS,
     SlurmSite,
+    alike,
     gpus_needed,
     resource_getter,
     rule_resources,
@@ -113,24 +114,27 @@ def test_resource_getter_reads_the_wildcards() -> None:
         resource_getter("gpus", per_experiment)
 
 
-def test_what_no_experiment_changes_is_declared_as_a_constant() -> None:
+def test_the_run_rule_declares_a_callable_per_resource() -> None:
     calls = []
 
     def per_experiment(study: str, experiment: str) -> dict[str, int | str]:
         calls.append(experiment)
-        return {"gpu": 1, "mem_mb": 10, "runtime": 5, "slurm_partition": "g",
-                "slurm_extra": "-x"}
+        return {"gpu": 1, "mem_mb": 10, "runtime": 5, "slurm_partition": "", "slurm_extra": "-x"}
 
+    declared = run_rule_resources(per_experiment)
+    assert set(declared) == set(RESOURCE_KEYS) and all(map(callable, declared.values()))
     # An empty partition still overrides the profile's default-resources (light rules only).
-    assert run_rule_resources(SlurmSite(), per_experiment)["slurm_partition"] == ""
-    plain = run_rule_resources(SlurmSite(partition="cpu", extra="-A lab"), per_experiment)
-    assert plain["slurm_partition"] == "cpu"
-    # The extra flags stay per experiment: a timed run adds --exclusive to the site's.
-    assert {key for key, value in plain.items() if callable(value)} == {
-        "gpu", "mem_mb", "runtime", "slurm_extra"}
-    assert plain["mem_mb"](SimpleNamespace(study="toy", experiment="a")) == 10
-    assert calls == ["a"]
-    # A site with a GPU partition: the partition then depends on the experiment's GPUs.
-    gpu_site = run_rule_resources(SlurmSite(gpu_partition="g", gpu_extra="-x"), per_experiment)
-    assert callable(gpu_site["slurm_partition"]) and callable(gpu_site["slurm_extra"])
-    assert gpu_site["slurm_partition"](SimpleNamespace(study="toy", experiment="b")) == "g"
+    assert declared["slurm_partition"](SimpleNamespace(study="toy", experiment="a")) == ""
+    assert declared["mem_mb"](SimpleNamespace(study="toy", experiment="b")) == 10
+    assert calls == ["a", "b"]
+
+
+def test_what_every_experiment_asks_alike_is_found() -> None:
+    study = make_study({"a": {"resources": {"mem_mb": 500}}, "b": {"resources": {"gpus": 1}},
+                        "c": {"resources": {"mem_mb": 500}}})
+    site = SlurmSite(gpu_partition="gpu", extra="-A lab")
+    per_experiment = [rule_resources(study, name, site) for name in study.experiments]
+    # b needs a GPU: its partition and memory differ; runtime and flags are everyone's.
+    assert alike(per_experiment) == {"runtime": RUN_DEFAULTS["runtime"], "slurm_extra": "-A lab"}
+    assert alike(per_experiment[::2]) == {**per_experiment[0]}
+    assert alike([{"a": 1}, {"b": 1}]) == {}

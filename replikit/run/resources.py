@@ -27,15 +27,17 @@ partition is the empty string, which the plugin leaves out of ``sbatch`` (the cl
 default partition is used).
 
 A study of E experiments x S seeds has E x S run jobs, and Snakemake evaluates every
-callable resource of every job: :func:`run_rule_resources` therefore declares constants
-where the site leaves a value the same for every run, and the callables of
-:func:`resource_getter` read values computed once per experiment.
+callable resource of every job, at a cost well above the value's: the run rule declares
+callables (:func:`run_rule_resources`) that read values computed once per experiment, and the
+workflow turns those that every experiment of the planned study asks alike (:func:`alike`,
+most often all of them) into constants when the plan begins
+(:func:`replikit.workflow.settle_resources`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -198,35 +200,35 @@ def pin_library_threads(study: Study, experiment_name: str,
 
 
 def run_rule_resources(
-    site: SlurmSite, resources_of: Callable[[str, str], Mapping[str, int | str]]
-) -> dict[str, int | str | Callable[[Any], int | str]]:
-    """The ``resources:`` of the run rule: constants where they can be, callables elsewhere.
+    resources_of: Callable[[str, str], Mapping[str, int | str]],
+) -> dict[str, Callable[[Any], int | str]]:
+    """The ``resources:`` of the run rule: one callable per key of :data:`RESOURCE_KEYS`.
 
-    The SLURM partition is the site's for every run, unless the site gives GPU runs their own
-    (:class:`SlurmSite`); an empty one still overrides the profile's ``default-resources``,
-    which are for the light rules. GPUs, memory, runtime and the extra flags depend on the
-    experiment (a timed run asks for an exclusive node). In ``workflow/rules/run.smk``:
-    ``resources: **get_run_resources()``.
-
-    Parameters
-    ----------
-    site
-        The site's SLURM settings (:func:`slurm_site`).
-    resources_of
-        ``(study, experiment) -> {key: value}`` as :func:`rule_resources` gives it, computed
-        once per experiment (the workflow's cached ``run_resources``).
+    ``resources_of`` is ``(study, experiment) -> {key: value}`` as :func:`rule_resources`
+    gives it, computed once per experiment (the workflow's cached ``run_resources``). An
+    empty partition still overrides the profile's ``default-resources``, which are for the
+    light rules. In ``workflow/rules/run.smk``: ``resources: **RUN_RESOURCES``.
 
     Examples
     --------
-    >>> declared = run_rule_resources(SlurmSite(partition="cpu"), lambda s, e: {})
-    >>> declared["slurm_partition"], callable(declared["slurm_extra"]), callable(declared["gpu"])
-    ('cpu', True, True)
+    >>> declared = run_rule_resources(lambda study, experiment: {"gpu": 1})
+    >>> sorted(declared) == sorted(RESOURCE_KEYS), declared["gpu"].__name__
+    (True, 'get_run_gpu')
     """
-    constants = {}
-    if site.gpu_partition is None:
-        constants["slurm_partition"] = site.partition or ""
-    return {key: constants[key] if key in constants else resource_getter(key, resources_of)
-            for key in RESOURCE_KEYS}
+    return {key: resource_getter(key, resources_of) for key in RESOURCE_KEYS}
+
+
+def alike(per_experiment: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The entries every mapping has with the same value (each experiment's resources).
+
+    >>> alike([{"gpu": 0, "mem_mb": 500}, {"gpu": 0, "mem_mb": 800}])
+    {'gpu': 0}
+    >>> alike([])
+    {}
+    """
+    first, *others = list(per_experiment) or [{}]
+    return {key: value for key, value in first.items()
+            if all(key in other and other[key] == value for other in others)}
 
 
 def resource_getter(

@@ -1,7 +1,8 @@
 # Helpers for the stage files: config validation and input functions. The logic lives in
 # replikit.workflow, where tests reach it. The run rule's functions are called once per run
 # job (E experiments x S seeds): they read values computed once per experiment, and
-# @rk.signature_once spares Snakemake inspecting them on every call.
+# @rk.signature_once spares Snakemake inspecting them on every call. Its resources and
+# threads are constants in most plans (settle_run_rule).
 from pathlib import Path
 
 from snakemake.settings.types import DeploymentMethod
@@ -38,6 +39,7 @@ def check_study(config, settings):
         check_study_files(config["study"])
     except ReplikitError as error:
         raise WorkflowError(str(error))
+    settle_run_rule(config["study"])
     if not workflow.remote_exec:
         redo = records_to_redo(config["study"], offline=config["offline"])
         settings.forcerun = frozenset(settings.forcerun) | frozenset(redo)
@@ -123,22 +125,37 @@ def get_artifact_records(wildcards):
     return rk.artifact_records(wildcards.study)
 
 
-def get_run_resources():
-    """gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources):
-    constants where the site's SLURM settings make them so, else read per experiment."""
-    site = slurm_site(config)
-    declared = run_rule_resources(site, lambda study, experiment: rk.run_resources(
-        study, experiment, site))
-    return {key: rk.signature_once(value) if callable(value) else value
-            for key, value in declared.items()}
-
-
 @rk.signature_once
 def get_threads(wildcards):
     """The run's threads; a timed run takes every core, so that it runs alone (locally only:
     on a cluster it asks for an exclusive node instead, see replikit.run.resources)."""
-    cores = workflow.resource_settings.cores if workflow.local_exec else None
-    return rule_threads(rk.study(wildcards.study), wildcards.experiment, cores)
+    return rule_threads(rk.study(wildcards.study), wildcards.experiment, run_cores())
+
+
+def run_cores():
+    return workflow.resource_settings.cores if workflow.local_exec else None
+
+
+# gpu, mem_mb, runtime, slurm_partition, slurm_extra of a run (replikit.run.resources), with
+# the site's SLURM settings (--configfile, so known when the rules are made).
+SLURM_SITE = slurm_site(config)
+RUN_RESOURCES = {
+    key: rk.signature_once(getter)
+    for key, getter in run_rule_resources(
+        lambda study, experiment: rk.run_resources(study, experiment, SLURM_SITE)
+    ).items()
+}
+
+
+def settle_run_rule(study_name):
+    """What every run of the study asks alike becomes a constant of the run rule, the rest
+    stays per experiment: Snakemake then evaluates no callable for it on each job."""
+    rk.settle_resources(
+        workflow.get_rule("run_experiment"),
+        {"_cores": get_threads, **RUN_RESOURCES},
+        rk.alike_run_resources(study_name, SLURM_SITE, run_cores()),
+        workflow.resource_settings,
+    )
 
 
 def print_verdicts(study_name):

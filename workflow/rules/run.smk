@@ -14,6 +14,6 @@ rule run_experiment:
         "benchmarks/{study}/runs/{experiment}/seed={seed}.tsv"
     threads: get_threads
     resources:
-        **get_run_resources(),
+        **RUN_RESOURCES,
     script:
         "../scripts/run_experiment.py"
