@@ -311,6 +311,16 @@ def mlrc_draft(study_name: str) -> str:
     return str(paths.mlrc_draft(study_name))
 
 
+def study_ledgers() -> list[str]:
+    """The ledger of every study with results (``results/<study>/claims.csv``), for the site.
+
+    One level is looked at: Snakemake's ``glob_wildcards`` would walk every run folder below
+    ``results/``, at every plan of any study.
+    """
+    return sorted(str(p) for p in paths.RESULTS.glob(f"*/{paths.ledger('x').name}")
+                  if not p.parent.name.startswith("."))
+
+
 def audit_record(study_name: str) -> list[str]:
     """``results/<study>/audit.json`` when the study audits a code artifact (an optional input)."""
     audited = study(study_name).audited_artifact()

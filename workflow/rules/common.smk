@@ -62,6 +62,10 @@ def get_final_outputs(wildcards):
     return rk.final_outputs(config["study"], config["formats"], config["mlrc"])
 
 
+def get_study_ledgers(wildcards):
+    return rk.study_ledgers()
+
+
 def get_audit(wildcards):
     return rk.audit_record(wildcards.study)
 

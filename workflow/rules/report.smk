@@ -121,10 +121,7 @@ rule write_mlrc_draft:
 rule site:
     """The reading group's portfolio over every study with results: snakemake site."""
     input:
-        ledgers=expand(
-            "results/{study}/claims.csv",
-            study=glob_wildcards("results/{study,[^/.][^/]*}/claims.csv").study,
-        ),
+        ledgers=get_study_ledgers,
     output:
         site=directory("reports/site"),
     params:
