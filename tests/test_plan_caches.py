@@ -124,3 +124,12 @@ def test_a_plan_gives_each_run_its_experiments_resources_and_keeps_the_users():
     mine = run_jobs("--set-resources", "run_experiment:mem_mb=999",
                     "--set-threads", "run_experiment=1")
     assert all("mem_mb=999" in r and "threads=1 " in r for r in mine.values())
+
+
+def test_the_site_reads_the_ledgers_one_level_below_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for ledger in ("results/b/claims.csv", "results/a/claims.csv", "results/.hidden/claims.csv",
+                   "results/a/runs/e/seed=0/claims.csv"):
+        Path(ledger).parent.mkdir(parents=True, exist_ok=True)
+        Path(ledger).write_text("claim_id\n")
+    assert rk.study_ledgers() == ["results/a/claims.csv", "results/b/claims.csv"]
