@@ -151,21 +151,26 @@ def test_the_record_says_what_the_seed_controlled_and_how_loaded_the_machine_was
     load = record["load"]
     assert len(load["load_average"]) == 3 and load["cpus"] >= 1 and load["cpus_used"] == 1
     assert load["others_cpus"] >= 0
+    # A runner of milliseconds: the CPU counters (10 ms ticks) resolve its load only roughly.
+    assert load["resolution_cpus"] > 0.1
     assert isinstance(load["unreliable"], bool)
     assert bool(load["reason"]) is load["unreliable"]
 
 
-@pytest.mark.parametrize("others, cpus, used, unreliable", [
-    (0.05, 4, 1, False),
-    (1.9, 2, 1, True),                 # others took both CPUs while the run needed one
-    (1.0, 4, 1, False),                # one other, room left
-    (0.5, 2, 2, True),                 # the run took both CPUs: anything more competes
-    (0.05, 2, 2, False),               # daemons and the sampling itself are no load
+@pytest.mark.parametrize("others, cpus, used, resolution, unreliable", [
+    (0.05, 4, 1, 0.0, False),
+    (1.9, 2, 1, 0.0, True),            # others took both CPUs while the run needed one
+    (1.0, 4, 1, 0.0, False),           # one other, room left
+    (0.5, 2, 2, 0.0, True),            # the run took both CPUs: anything more competes
+    (0.05, 2, 2, 0.0, False),          # daemons and the sampling itself are no load
+    (2.7, 2, 1, 6.0, False),           # 2.7 CPUs over 10 ms of 10-ms ticks: a rounding
+    (1.9, 2, 1, 0.5, True),            # over 10 s: beyond what the ticks can round
 ])
-def test_load_judgement_counts_only_processes_not_ours(others, cpus, used, unreliable):
+def test_load_judgement_counts_only_processes_not_ours(others, cpus, used, resolution,
+                                                      unreliable):
     from replikit.run.load import judge_load
 
-    flag, reason = judge_load(others, cpus, used)
+    flag, reason = judge_load(others, cpus, used, resolution)
     assert flag is unreliable and bool(reason) is unreliable
     if unreliable:
         assert f"{others:.1f} CPUs" in reason

@@ -61,7 +61,8 @@ is timed: its runs run alone (no other job of the workflow beside them), and the
 called untimed {warmup} time(s) (a warm-up), then timed {repeats} times (the manifest may
 declare other counts); the record keeps every repeat. Each run also records how many CPUs
 processes *not of this workflow* used while it was timed. A time taken while they used more
-CPUs than the run left free is unreliable: the reason says so and by how much, and a time or
+CPUs than the run left free, by more than the CPU counters resolve (10 ms ticks), is
+unreliable: the reason says so and by how much, and a time or
 ratio-of-times verdict that would be not reproduced or partially reproduced becomes
 **inconclusive**.
 

@@ -7,8 +7,10 @@ the run by everything *not of this workflow*: the machine's busy CPU time less t
 workflow's processes (the outermost ``snakemake`` process above this one, every process
 below it, and its own ancestors; without Snakemake, this process and its children); see
 :func:`others_cpu_s`. The timing is unreliable, with the reason and by how much, when the
-others used more CPUs than the run left free (:func:`judge_load`). The load average is kept
-as information.
+others used more CPUs than the run left free (:func:`judge_load`), by more than the CPU
+counters can resolve: the kernel counts CPU time in clock ticks (10 ms), so over a span of a
+few milliseconds "others used 2.7 CPUs" is a rounding, not a measurement
+(:func:`resolution_cpus`). The load average is kept as information.
 """
 
 from __future__ import annotations
@@ -114,17 +116,35 @@ def cpu_between(before: Processes, after: Processes, exclude: set[int] | None = 
     return used
 
 
-def judge_load(others_cpus: float, cpus: int, cpus_used: int) -> tuple[bool, str]:
-    """Unreliable when processes not of this workflow used more CPUs than the run left free.
+def resolution_cpus(counters: int, spans: int, wall_s: float) -> float:
+    """How far off, in CPUs, others' use over ``wall_s`` can be from counter rounding alone.
+
+    Each CPU-time counter read (every CPU of the machine, each of our processes) is rounded
+    to a clock tick, at each of the ``spans`` ends.
+
+    >>> round(resolution_cpus(10, 1, 0.01), 1)  # 10 ms timed: no judgement possible
+    10.0
+    >>> round(resolution_cpus(10, 5, 50.0), 3)
+    0.01
+    """
+    tick = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+    return counters * spans * tick / max(wall_s, 1e-9)
+
+
+def judge_load(others_cpus: float, cpus: int, cpus_used: int,
+               resolution: float = 0.0) -> tuple[bool, str]:
+    """Unreliable when processes not of this workflow used more CPUs than the run left free,
+    beyond the counters' ``resolution`` (:func:`resolution_cpus`).
 
     >>> judge_load(0.05, 2, 2)
     (False, '')
     >>> judge_load(1.7, 2, 1)[1]  # doctest: +ELLIPSIS
     'processes not of this workflow used 1.7 CPUs on average while it was timed; the run...'
-
+    >>> judge_load(2.7, 2, 1, resolution=4.0)
+    (False, '')
     """
     free = max(cpus - cpus_used, 0)
-    if others_cpus <= free + NOISE_CPUS:
+    if others_cpus <= free + NOISE_CPUS + resolution:
         return False, ""
     return True, (f"processes not of this workflow used {others_cpus:.1f} CPUs on average while "
                   f"it was timed; the run used {cpus_used} of {cpus} CPUs, leaving {free} free")
@@ -171,8 +191,10 @@ class LoadWindow:
                         "cpu_percent": round(100.0 * cpu / wall, 1)}
                        for pid, cpu in used.items() if 100.0 * cpu / wall >= BUSY_PERCENT),
                       key=lambda p: -p["cpu_percent"])
-        unreliable, reason = judge_load(others, cpus, cpus_used)
-        return {"others_cpus": round(others, 3),
+        counters = psutil.cpu_count() + len(ours & set(names))
+        resolution = resolution_cpus(counters, len(seconds), wall)
+        unreliable, reason = judge_load(others, cpus, cpus_used, resolution)
+        return {"others_cpus": round(others, 3), "resolution_cpus": round(resolution, 3),
                 "others_cpus_per_span": [round(s / w, 3) for s, w in zip(seconds, walls,
                                                                          strict=True)],
                 "load_average": [round(v, 2) for v in os.getloadavg()], "cpus": cpus,
