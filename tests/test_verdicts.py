@@ -339,3 +339,19 @@ def test_render_rules_uses_the_studys_alpha():
     assert "0.05" not in text
     with pytest.raises(ValueError, match="alpha and power"):
         render_rules(alpha=1.5)
+
+
+def test_the_rules_printed_are_those_of_the_studys_kinds_of_claim():
+    from replikit.study import load_study
+
+    text = render_rules(claims=load_study("bert4rec").claims)
+    assert "**Comparison claims**" in text and "**Best-of claims**" in text
+    assert "**Value claims.**" in text and "**Not run**" in text
+    assert "How times are taken" not in text and "**Equivalence claims**" not in text
+    assert text.rstrip().endswith("This study makes no time, ratio, improvement or "
+                                  "equivalence claims, so the rules for those kinds are not "
+                                  "printed here.")
+    # A ratio of times needs the timing rules and the pairing of comparisons.
+    surprise = render_rules(claims=load_study("surprise").claims)
+    assert "How times are taken" in surprise and "**Comparison claims**" in surprise
+    assert render_rules(claims=None) == RULES_MARKDOWN

@@ -7,13 +7,19 @@ describes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from replikit.evaluate.verdicts import DEFAULT_ALPHA, DEFAULT_POWER
 from replikit.numbers import fmt_share
+from replikit.study.claims import Claim
 from replikit.study.model import Timing
 
 TIMING = Timing()  # the default warm-up and repeats of a timed experiment
 
-_RULES_TEMPLATE = """\
+#: The rules in prose, one part per kind of claim they judge; the general part and the
+#: last (not run) hold for every study.
+_PARTS: dict[str, str] = {
+    "general": """\
 Every claim is judged separately at each level it declares (re-run, re-implement,
 generalize), with one of six verdicts: **reproduced**, **partially reproduced**,
 **inconclusive**, **not reproduced**, **not comparable**, **not run**. The significance level is
@@ -56,6 +62,8 @@ is printed with one digit more than the paper prints its value, so that half uni
 5. **Inconclusive — more seeds needed** otherwise: the mean lies outside the band but its
    CI overlaps the band. The reason gives about how many seeds would settle it.
 
+""",
+    "timing": """\
 **How times are taken.** An experiment that a time, ratio-of-times or throughput claim uses
 is timed: its runs run alone (no other job of the workflow beside them), and the runner is
 called untimed {warmup} time(s) (a warm-up), then timed {repeats} times (the manifest may
@@ -75,6 +83,8 @@ is: the claim is the number.) Runs without repeats follow the value rules on the
 seconds. This holds only when the hardware used matches the paper's declared hardware;
 otherwise an absolute time is **not comparable**: information, not evidence.
 
+""",
+    "ratio": """\
 **Ratio claims** ("a takes k times b's time") and **Improvement claims** ("a improves on b
 by r %") on times are judged on the ratio of a's median to b's median over their repeats
 (improvements: (a/b − 1) × 100, or (1 − a/b) × 100 where lower is better), by the same
@@ -84,11 +94,15 @@ difference. Other ratios, and runs without repeats, are judged on the per-pair r
 paired as comparisons are, by the value rules. Both sides run on one machine, so a time
 ratio is judged whatever the hardware.
 
+""",
+    "equivalence": """\
 **Equivalence claims** ("a matches b within m") state no value: they apply the value rules
 to the paired differences a − b against the band [−m, m] given by the claim's margin m (no
 rounding added): TOST shows equivalence (**reproduced**), a difference CI entirely outside
 the band with a significant t-test against a zero difference is **not reproduced**.
 
+""",
+    "comparison": """\
 **Comparison claims** ("a beats b"; better means higher or lower as the claim declares) pair
 a's and b's values seed by seed (fold by fold for one seed), or unit by unit (item by item,
 say) where the runs record per-unit scores (each unit's score averaged over the seeds), and
@@ -106,26 +120,67 @@ The mean difference with its CI, Cohen's d_z (mean difference over the standard 
 the differences) with an exact noncentral-t CI, and a Wilcoxon signed-rank p-value are
 reported beside each comparison.
 
+""",
+    "best-of": """\
 **Best-of claims** ("a beats each of b1..bn") make one comparison per baseline, each in the
 Holm family: **reproduced** when every pair is, **not reproduced** when a is significantly
 worse than one baseline, **inconclusive** otherwise; the reason names the failing pairs.
 
+""",
+    "not-run": """\
 **Not run** is given when a level's runs are missing or could not run, when the runner
 declared the run impossible, or when the manifest declares the level not runnable; the
 reason is theirs (for example an artifact that could not be fetched offline).
-"""
+""",
+}
+
+#: Which parts a kind of claim needs (a timing claim also needs "timing", see
+#: :func:`parts_for`).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "value": (), "time": ("timing",), "equivalence": ("equivalence",),
+    "ratio": ("ratio", "comparison"), "improvement": ("ratio", "comparison"),
+    "comparison": ("comparison",), "best-of": ("comparison", "best-of"),
+}
 
 
-def render_rules(alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> str:
+def parts_for(claims: Iterable[Claim] | None) -> list[str]:
+    """The parts of the rules that judge ``claims`` (every part for ``None``), in order."""
+    if claims is None:
+        return list(_PARTS)
+    needed = {"general", "not-run"}
+    for claim in claims:
+        needed.update(_NEEDS[claim.kind])
+        if claim.is_timing:
+            needed.add("timing")
+    return [part for part in _PARTS if part in needed]
+
+
+def render_rules(alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER,
+                 claims: Iterable[Claim] | None = None) -> str:
     """The verdict rules as Markdown paragraphs and lists, with the study's alpha filled in.
 
-    The text has no heading of its own, so the report can place it under its own.
+    With ``claims`` (a study's), only the rules that judge their kinds, and a sentence naming
+    the kinds left out: a report on rankings need not explain how times are judged. The text
+    has no heading of its own, so the report can place it under its own.
     """
     if not 0 < alpha < 1 or not 0 < power < 1:
         raise ValueError(f"alpha and power must lie in (0, 1), got {alpha} and {power}")
-    return _RULES_TEMPLATE.format(alpha=f"{alpha:g}", confidence=fmt_share(1 - alpha),
-                                  equivalence=fmt_share(1 - 2 * alpha), power=fmt_share(power),
-                                  warmup=TIMING.warmup, repeats=TIMING.repeats)
+    chosen = parts_for(claims)
+    text = "".join(_PARTS[part] for part in chosen)
+    left_out = [name for part in _PARTS if part not in chosen for name in _KIND_NAMES[part]]
+    if left_out:
+        names = ", ".join(left_out[:-1]) + " or " * (len(left_out) > 1) + left_out[-1]
+        text += (f"\nThis study makes no {names} claims, so the rules for those kinds are "
+                 "not printed here.\n")
+    return text.format(alpha=f"{alpha:g}", confidence=fmt_share(1 - alpha),
+                       equivalence=fmt_share(1 - 2 * alpha), power=fmt_share(power),
+                       warmup=TIMING.warmup, repeats=TIMING.repeats)
+
+
+#: The kinds of claim each optional part judges, as a sentence names them.
+_KIND_NAMES = {"timing": ("time",), "ratio": ("ratio", "improvement"),
+               "equivalence": ("equivalence",), "comparison": ("comparison",),
+               "best-of": ("best-of",)}
 
 
 RULES_MARKDOWN = render_rules()

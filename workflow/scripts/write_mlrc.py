@@ -10,6 +10,6 @@ with job(snakemake):
     manifest = study(snakemake.wildcards.study)
     write_mlrc_draft(
         manifest, results_of(snakemake), snakemake.input.figures,
-        Path(snakemake.output.tex).parent, rules_markdown=render_rules(),
+        Path(snakemake.output.tex).parent, rules_markdown=render_rules(claims=manifest.claims),
         notes_dir=manifest.dir / "notes",
     )

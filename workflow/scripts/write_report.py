@@ -11,7 +11,7 @@ with job(snakemake):
     manifest = study(snakemake.wildcards.study)
     results = results_of(snakemake)
     write_report_source(
-        manifest, results, render_rules(), Path(snakemake.output.qmd).parent,
+        manifest, results, render_rules(claims=manifest.claims), Path(snakemake.output.qmd).parent,
         communication=communication_markdown(manifest, optional_file(snakemake.input.contacts),
                                              results.when),
     )
