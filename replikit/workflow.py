@@ -435,19 +435,20 @@ def _print_failure(smk: Any, message: str, log_path: str) -> None:
 def results_of(smk: Any) -> Results:
     """The study's results, read once from an output rule's named inputs (report, draft).
 
-    The rule names ``ledger``, ``samples``, ``artifacts``, ``env`` and ``contacts`` inputs,
-    and ``runs`` (the run records the ledger was made from) and ``report_date`` params;
-    ``benchmarks`` is an optional param.
+    The rule names ``ledger``, ``samples``, ``artifacts``, ``env`` and ``contacts`` inputs
+    and a ``report_date`` param; ``benchmarks`` is an optional param. The run records read are
+    the study's declared runs (:func:`run_records`), those the ledger was made from.
     """
     from replikit.results import Results as _Results
     from replikit.results import report_date
 
-    when = report_date(smk.params.runs, smk.params.report_date, fallback=[smk.input.ledger])
+    runs = run_records(smk.wildcards.study)
+    when = report_date(runs, smk.params.report_date, fallback=[smk.input.ledger])
     contacts = optional_file(smk.input.contacts)
     audit = optional_file(getattr(smk.input, "audit", []))
     benchmarks = getattr(smk.params, "benchmarks", None)
     return _Results.from_files(
-        smk.input.ledger, smk.input.samples, smk.params.runs, smk.input.artifacts,
+        smk.input.ledger, smk.input.samples, runs, smk.input.artifacts,
         smk.input.env, when=when, contacts_file=Path(contacts) if contacts else None,
         benchmarks=Path(benchmarks) if benchmarks else None,
         audit=read_json(audit) if audit else None)

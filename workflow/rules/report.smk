@@ -1,5 +1,9 @@
 rule write_report_source:
-    """The Quarto source, its figures and tables; it renders precomputed results only."""
+    """The Quarto source, its figures and tables; it renders precomputed results only.
+
+    It reads the study's run records without naming them as inputs: the ledger is made from
+    every one, so a changed run re-makes the ledger and then this (E x S inputs more would
+    slow every plan of a large study)."""
     input:
         ledger="results/{study}/claims.csv",
         samples="results/{study}/samples.csv",
@@ -29,9 +33,6 @@ rule write_report_source:
             labels={"table": "{name}"},
         ),
     params:
-        # Read, not inputs: the ledger is made from every run record, so a changed run
-        # re-makes the ledger and then this; E x S inputs more would slow every plan.
-        runs=get_run_records,
         report_date=get_report_date,
         # Snakemake's benchmark: files of the runs, for the report's compute cost.
         benchmarks="benchmarks/{study}",
@@ -108,7 +109,6 @@ rule write_mlrc_draft:
         bib="reports/{study}/mlrc/references.bib",
         figures=directory("reports/{study}/mlrc/figures"),
     params:
-        runs=get_run_records,  # read, not inputs: see write_report_source
         report_date=get_report_date,
     conda:
         "../../envs/replikit.yaml"
