@@ -113,10 +113,6 @@ def test_experiment_costs(study):
         "peak_rss_mb": 300.0, "peak_gpu_mb": None}]
 
 
-def test_declared_hardware(study):
-    assert cost.declared_hardware(study) == [("CPU", "intel i5 11th Gen 2.60GHz")]
-
-
 # --------------------------------------------------------------------------- the harness
 RUNNER = '''
 import subprocess
@@ -148,7 +144,7 @@ def test_execute_records_children_cpu_time_and_no_gpu(tmp_path):
 
 
 # --------------------------------------------------------------------------- the report
-def test_report_states_the_cost_next_to_the_declared_hardware(tmp_path):
+def test_report_states_the_cost_and_points_to_the_hardware(tmp_path):
     from _report_helpers import RULES, build_results
 
     from replikit.publish.report import write_report_from_results
@@ -165,7 +161,11 @@ def test_report_states_the_cost_next_to_the_declared_hardware(tmp_path):
     assert total["cpu_hours"] == pytest.approx((6 * 10.5 + 20.0) / 3600)
     assert f"{total['cpu_hours']:.3g} CPU-hours, 0 GPU-hours" in section
     assert "no run used a GPU" in section
-    assert "| CPU | intel i5 11th Gen 2.60GHz | AMD EPYC 7B13 |" in section
+    # The hardware is stated once, declared against actual, in the environment section.
+    assert "is in [Environment](#environment)" in section
+    environment = text.split("## Environment {#environment}")[1].split("\n## ")[0]
+    assert "| intel i5 11th Gen 2.60GHz | AMD EPYC 7B13 |" in environment
+    assert text.count("| AMD EPYC 7B13 |") == 1
     assert "1 of the 7 runs were timed by" in section
     assert "GPU (s)" not in section  # a CPU-only study shows no columns of zeros
     claims = pd.read_csv(qmd.parent / "tables" / "cost_claims.csv")

@@ -177,17 +177,7 @@ def study_total(runs: pd.DataFrame) -> dict[str, Any]:
     return total
 
 
-def declared_hardware(study: Study) -> list[tuple[str, str]]:
-    """The paper's declared hardware as (item, value) pairs, in a fixed order."""
-    spec = study.hardware.declared
-    pairs = [("CPU", spec.cpu), ("cores", spec.cores),
-             ("memory", None if spec.memory_gb is None else f"{spec.memory_gb:g} GB"),
-             ("GPU", spec.gpu), ("GPUs", spec.gpus or None), ("OS", spec.os),
-             ("notes", spec.notes)]
-    return [(item, str(value)) for item, value in pairs if value not in (None, "")]
-
-
 __all__ = [
-    "benchmark_path", "claim_costs", "declared_hardware", "experiment_costs", "read_benchmark",
+    "benchmark_path", "claim_costs", "experiment_costs", "read_benchmark",
     "run_costs", "study_total",
 ]

@@ -8,19 +8,18 @@ from typing import Any
 import pandas as pd
 
 from replikit.evaluate import cost
-from replikit.numbers import DASH, fmt_number
+from replikit.numbers import fmt_number
 from replikit.publish.facts import EXPERIMENT_MEANING, cost_sentence, hours, mib, minutes
 from replikit.publish.report.common import write_csv
-from replikit.publish.report.environment import actual_hardware
 from replikit.publish.text import code_span, markdown_table, md_escape
 from replikit.results import Results
 from replikit.study import Study
 
 
 def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
-    """The "Computational requirements" section: cost per claim and in all, next to the
-    paper's declared hardware. Costs come from :mod:`replikit.evaluate.cost`."""
-    tables, env = out / "tables", results.env
+    """The "Computational requirements" section: cost per claim and in all (the hardware is
+    the environment section's). Costs come from :mod:`replikit.evaluate.cost`."""
+    tables = out / "tables"
     per_run = results.run_costs
     per_experiment = cost.experiment_costs(per_run)
     per_claim = cost.claim_costs(study, per_run)
@@ -50,11 +49,6 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
         # A CPU-only study: columns of zeros would only hide the numbers that matter.
         shown = shown.drop(columns=["GPU-hours"])
         experiments = experiments.drop(columns=["GPU (s)", "peak GPU memory (MiB)"])
-    declared = dict(cost.declared_hardware(study))
-    actual = dict(actual_hardware(env))
-    items = list(dict.fromkeys([*declared, *actual]))
-    hardware = pd.DataFrame({"": items, "the paper": [declared.get(i, "not stated") for i in items],
-                             "this study": [actual.get(i, DASH) for i in items]})
     return {
         "facts": facts,
         "cost_sentence": md_escape(cost_sentence(facts)),
@@ -62,9 +56,6 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
         "cost_total_gpu_peak": mib(facts.peak_gpu_memory_mib),
         "experiment_meaning": md_escape(EXPERIMENT_MEANING),
         "cost_total_source": source_total,
-        "cost_hardware_table": markdown_table(hardware, "Hardware: as the paper declares it "
-                                              "and as used here. Sources: `study.yaml`, "
-                                              "`env.json`."),
         "cost_claim_table": markdown_table(shown, f"Compute cost per claim. Source: "
                                            f"`{source_claim}`.",
                                            ["l"] + ["r"] * (len(shown.columns) - 1))

@@ -109,10 +109,14 @@ def used_packages(study: Study, env: dict[str, Any]) -> list[str]:
 
 
 def _system_lines(env: dict[str, Any]) -> list[tuple[str, str]]:
+    """The system beyond the hardware table (which, when the record has one, states the
+    machine once: CPU, cores, memory, GPU and OS are not repeated here)."""
     git = env.get("git") or {}
-    items = [("Python", env.get("python")), ("Operating system", env.get("os")),
-             ("CPU", env.get("cpu")), ("Cores", env.get("cores")),
-             ("Memory", env.get("memory")), ("GPU", env.get("gpu") or "none"),
+    machine = [] if hardware_rows(env) else [
+        ("Operating system", env.get("os")), ("CPU", env.get("cpu")),
+        ("Cores", env.get("cores")), ("Memory", env.get("memory")),
+        ("GPU", env.get("gpu") or "none")]
+    items = [("Python", env.get("python")), *machine,
              ("Software deployment", env.get("software_deployment")),
              ("Cluster job", env.get("slurm_job_id")),
              ("replikit commit", Raw(code_span(git.get("commit")) + (
@@ -120,12 +124,6 @@ def _system_lines(env: dict[str, Any]) -> list[tuple[str, str]]:
               if git.get("commit") else None)]
     return [(k, v if isinstance(v, Raw) else md_escape(v)) for k, v in items
             if v not in (None, "")]
-
-
-def actual_hardware(env: dict[str, Any]) -> list[tuple[str, str]]:
-    pairs = [("CPU", env.get("cpu")), ("cores", env.get("cores")),
-             ("memory", env.get("memory")), ("GPU", env.get("gpu") or "none")]
-    return [(k, str(v)) for k, v in pairs if not is_missing(v)]
 
 
 def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
@@ -140,6 +138,7 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
                                          f"hardware. Source: `{sources['hardware']}`.")
         if hardware_rows(env) else "",
         "hardware_source": md_escape(study.hardware.source or ""),
+        "hardware_notes": md_escape(study.hardware.declared.notes or ""),
         "software_table": markdown_table(used, f"The packages the study's experiments "
                                          f"import (its code, the paper's code and replikit). "
                                          f"Source: `{sources['software']}`; every installed "
