@@ -76,6 +76,10 @@ def test_the_report_sets_ours_beside_the_peer(tmp_path):
     assert "yes" in table.splitlines()[1] and "no" in table.splitlines()[2]
     assert f"{mean:.4g}" in part["peer_table"] and "0.945" in part["peer_table"]
     assert part["peer_text"] == "Ours falls short of the peer's figure for: seeds-svd (rmse)."
+    # The bench command both rows share is said once, below the table; the CSV keeps it per row.
+    assert part["peer_how"].startswith("*How PeerLib 1.0 ran:* python bench/bench\\_peer.py")
+    assert part["peer_how"].count("bench/results/peer.json") == 1
+    assert "bench/results/peer.json" not in part["peer_table"] and table.count("bench_peer") == 2
 
 
 def test_a_peer_measured_with_another_exclude_history_is_not_comparable(tmp_path):

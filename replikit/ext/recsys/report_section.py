@@ -23,6 +23,7 @@ reports are unchanged. Nothing here trains or evaluates a model.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -310,7 +311,8 @@ def profiles_table(study: Study, chosen: Iterable[str | None] = ()) -> pd.DataFr
     used = {c for c in chosen if c}
     rows = []
     for name, profile in study.profiles.items():
-        overrides = "; ".join(f"{target}: {values}" for target, values in profile.params.items())
+        overrides = "; ".join(f"{target}: {json.dumps(values)}"
+                              for target, values in profile.params.items())
         rows.append({"profile": name, "default": "yes" if profile.default else "no",
                      "used here": "yes" if name in used else "no",
                      "description": " ".join(profile.description.split()),
@@ -357,10 +359,11 @@ def ranking_section(study: Study, runs: Iterable[dict[str, Any]], out_dir: str |
     parts += [_curve_text(ranked, out, table_writer), ""]
     parts += [_reorder_text(reorder, sources["reorder"], markdown_table), ""]
     parts += ["### Budget profiles", "",
-              "Both profiles are declared in the study manifest; `--config profile=<name>` "
-              "chooses one, and the default is marked.", "",
-              markdown_table(_rounded(profiles), f"Budget profiles. Source: "
-                             f"`{sources['profiles']}`."), ""]
+              f"The study manifest declares {len(profiles)} budget profile(s); `--config "
+              "profile=<name>` chooses one, and the default is marked. What each sets per "
+              "experiment is in the source table.", "",
+              markdown_table(_rounded(profiles.drop(columns=["overrides"])),
+                             f"Budget profiles. Source: `{sources['profiles']}`."), ""]
     return "\n".join(parts)
 
 

@@ -30,6 +30,7 @@ from replikit.study.peers import PeerValue, peer_figures
 
 COLUMNS = ["experiment", "metric", "ours (mean)", "ours 95% CI", "seeds", "library",
            "peer figure", "peer rows", "ours reaches it", "how the peer ran"]
+HOW = COLUMNS[-1]
 NOT_COMPARABLE = "not comparable"
 
 
@@ -112,7 +113,19 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
     return {
         "sources": {"peers": source},
         "peer_text": summary_text(table),
-        "peer_table": markdown_table(table, f"Our experiments beside a peer library's figure; "
-                                     f"compared only where both were measured under the same "
-                                     f"protocol, key by key. Source: `{source}`."),
+        "peer_table": markdown_table(table.drop(columns=[HOW]),
+                                     f"Our experiments beside a peer library's figure; compared "
+                                     f"only where both were measured under the same protocol, "
+                                     f"key by key. Source: `{source}`."),
+        "peer_how": how_text(table),
     }
+
+
+def how_text(table: pd.DataFrame) -> str:
+    """How each peer ran, said once for all the rows that share it (a bench command is long,
+    and one bench usually gives every row)."""
+    paragraphs = []
+    for how, rows in table.groupby(HOW, sort=False):
+        libraries = ", ".join(dict.fromkeys(rows["library"]))
+        paragraphs.append(f"*How {md_escape(libraries)} ran:* {md_escape(how)}")
+    return "\n\n".join(paragraphs)
