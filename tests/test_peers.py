@@ -77,7 +77,7 @@ def test_the_report_sets_ours_beside_the_peer(tmp_path):
     assert f"{mean:.4g}" in part["peer_table"] and "0.945" in part["peer_table"]
     assert part["peer_text"] == "Ours falls short of the peer's figure for: seeds-svd (rmse)."
     # The bench command both rows share is said once, below the table; the CSV keeps it per row.
-    assert part["peer_how"].startswith("*How PeerLib 1.0 ran:* python bench/bench\\_peer.py")
+    assert part["peer_how"].startswith("*How the peer ran (every row):* python bench/bench")
     assert part["peer_how"].count("bench/results/peer.json") == 1
     assert "bench/results/peer.json" not in part["peer_table"] and table.count("bench_peer") == 2
 

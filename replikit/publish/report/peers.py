@@ -124,8 +124,10 @@ def context(study: Study, results: Results, out: Path) -> dict[str, Any]:
 def how_text(table: pd.DataFrame) -> str:
     """How each peer ran, said once for all the rows that share it (a bench command is long,
     and one bench usually gives every row)."""
+    groups = list(table.reset_index(drop=True).groupby(HOW, sort=False))
     paragraphs = []
-    for how, rows in table.groupby(HOW, sort=False):
-        libraries = ", ".join(dict.fromkeys(rows["library"]))
-        paragraphs.append(f"*How {md_escape(libraries)} ran:* {md_escape(how)}")
+    for how, rows in groups:
+        which = ("every row" if len(groups) == 1 else
+                 "row " + ", ".join(str(i + 1) for i in rows.index))
+        paragraphs.append(f"*How the peer ran ({which}):* {md_escape(how)}")
     return "\n\n".join(paragraphs)
